@@ -1,0 +1,85 @@
+"""The ``oncoreg`` command line (Typer + Rich): thin commands over the services."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from oncoreg import __version__
+from oncoreg.cli import codes, db, facilities, registry
+from oncoreg.cli.output import show_error
+from oncoreg.errors import OncoregError
+
+EXAMPLES = {
+    "init": "oncoreg init",
+    "demo": "oncoreg demo",
+    "db upgrade": "oncoreg db upgrade",
+    "db current": "oncoreg db current",
+    "facilities import": "oncoreg facilities import hospitals.csv --skip-bad-rows",
+    "facilities list": "oncoreg facilities list --format csv",
+    "codes topography": "oncoreg codes topography C509",
+    "codes morphology": "oncoreg codes morphology 8500/3",
+    "codes icd10": "oncoreg codes icd10 C50.9 8500/3",
+    "codes sources": "oncoreg codes sources",
+}
+
+
+def _epilog() -> str:
+    lines = ["[bold]Examples[/bold]"] + [f"  {example}" for example in EXAMPLES.values()]
+    return "\n\n".join(lines)
+
+
+app = typer.Typer(
+    name="oncoreg",
+    help="oncoreg: cancer registry and oncology-network platform. "
+    "The registry is the SQLite file oncoreg.db here unless ONCOREG_DATABASE_URL says otherwise.",
+    epilog=_epilog(),
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"oncoreg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """oncoreg: cancer registry and oncology-network platform."""
+
+
+registry.register(app)
+app.add_typer(db.app, name="db")
+app.add_typer(facilities.app, name="facilities")
+app.add_typer(codes.app, name="codes")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; errors become a readable message and a non-zero exit code."""
+    try:
+        result = app(args=argv, prog_name="oncoreg", standalone_mode=False)
+    except OncoregError as err:
+        show_error(err)
+        return 1
+    except click.exceptions.Abort:
+        typer.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+    except click.exceptions.Exit as err:
+        return err.exit_code
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:  # pragma: no cover - the console-script entry point
+    sys.exit(main())

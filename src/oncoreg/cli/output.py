@@ -1,0 +1,67 @@
+"""How the CLI shows results and errors (Rich tables on a terminal, CSV/JSON on request)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from enum import StrEnum
+
+from rich.console import Console
+from rich.table import Table
+
+from oncoreg.errors import OncoregError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+def show_error(err: OncoregError) -> None:
+    """Print an error, its hint and every problem it carries, on standard error."""
+    err_console.print(f"[bold red]error:[/bold red] {err.message}", highlight=False)
+    if err.problems:
+        table = Table("file", "row", "field", "problem", show_lines=False)
+        for p in err.problems:
+            table.add_row(
+                p.file or "", "" if p.row is None else str(p.row), p.field or "", p.message
+            )
+        err_console.print(table)
+    if err.hint:
+        err_console.print(f"[yellow]hint:[/yellow] {err.hint}", highlight=False)
+
+
+def show_rows(
+    columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: Format, title: str | None = None
+) -> None:
+    """Render rows as a Rich table, CSV or JSON on standard output."""
+    if fmt is Format.CSV:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+    elif fmt is Format.JSON:
+        data = [dict(zip(columns, row, strict=True)) for row in rows]
+        sys.stdout.write(json.dumps({"data": data, "count": len(data)}, ensure_ascii=False) + "\n")
+    else:
+        table = Table(*columns, title=title)
+        for row in rows:
+            table.add_row(*["" if v is None else str(v) for v in row])
+        console.print(table)
+
+
+def show_pairs(pairs: Sequence[tuple[str, object]], fmt: Format = Format.TABLE) -> None:
+    """Render one record as label/value lines (or a JSON object)."""
+    if fmt is Format.JSON:
+        data = {k: v for k, v in pairs}
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        return
+    table = Table(show_header=False, box=None)
+    for key, value in pairs:
+        table.add_row(f"[bold]{key}[/bold]", "" if value is None else str(value))
+    console.print(table)

@@ -1,0 +1,33 @@
+"""The registry store: SQLAlchemy tables, Alembic migrations, the audit trail.
+
+Only this package talks to the database. SQLite by default, PostgreSQL by URL.
+"""
+
+from oncoreg.store.database import Store, make_engine
+from oncoreg.store.migrate import current_revision, head_revision, upgrade
+from oncoreg.store.tables import (
+    AuditEvent,
+    Facility,
+    FollowUp,
+    Person,
+    Province,
+    Source,
+    Tumour,
+    User,
+)
+
+__all__ = [
+    "AuditEvent",
+    "Facility",
+    "FollowUp",
+    "Person",
+    "Province",
+    "Source",
+    "Store",
+    "Tumour",
+    "User",
+    "current_revision",
+    "head_revision",
+    "make_engine",
+    "upgrade",
+]

@@ -1,0 +1,263 @@
+"""SQLAlchemy tables of the registry store.
+
+One person has many tumours; one tumour has many sources (hospital reports), as in
+CanReg5. A source may not be linked to a tumour yet (before linkage). Every audited
+class lists the columns that identify a person (``__identifying__``): their old and new
+values go to a separate column of the audit trail that only roles allowed to read the
+record may see.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from oncoreg.model import (
+    AuditAction,
+    DatePrecision,
+    FacilityLevel,
+    FacilityType,
+    RecordStatus,
+    Role,
+    Sex,
+    VitalStatus,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def enum_column(enum: type[StrEnum], name: str) -> Enum:
+    """A portable enum: a VARCHAR with a CHECK constraint, stored by value."""
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Audited:
+    """Mixin of the records whose every change is written to the audit trail."""
+
+    __identifying__: frozenset[str] = frozenset()
+
+    status: Mapped[RecordStatus] = mapped_column(
+        enum_column(RecordStatus, "record_status"), default=RecordStatus.PENDING
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    def audit_scope(self) -> int | None:
+        """The facility whose users may see this record's audit events (None: registry)."""
+        return None
+
+
+class Province(Base):
+    __tablename__ = "provinces"
+
+    era: Mapped[str] = mapped_column(String(4), primary_key=True)
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+    new_code: Mapped[str] = mapped_column(String(2))
+
+
+class Facility(Audited, Base):
+    __tablename__ = "facilities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    province_code: Mapped[str] = mapped_column(String(2))
+    level: Mapped[FacilityLevel] = mapped_column(enum_column(FacilityLevel, "facility_level"))
+    type: Mapped[FacilityType] = mapped_column(enum_column(FacilityType, "facility_type"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+
+    parent: Mapped[Facility | None] = relationship(remote_side=[id])
+
+    def audit_scope(self) -> int | None:
+        return self.id
+
+
+class PersonFields:
+    """Columns of a person's identity, held by Person and, as reported, by Source."""
+
+    family_name: Mapped[str | None] = mapped_column(String(100))
+    middle_name: Mapped[str | None] = mapped_column(String(100))
+    given_name: Mapped[str | None] = mapped_column(String(100))
+    sex: Mapped[Sex | None] = mapped_column(enum_column(Sex, "sex"))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    birth_date_precision: Mapped[DatePrecision] = mapped_column(
+        enum_column(DatePrecision, "birth_date_precision"), default=DatePrecision.UNKNOWN
+    )
+    national_id: Mapped[str | None] = mapped_column(String(32))
+    national_id_hash: Mapped[str | None] = mapped_column(String(80), index=True)
+    insurance_number: Mapped[str | None] = mapped_column(String(32))
+    insurance_hash: Mapped[str | None] = mapped_column(String(80), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(Text)
+    province_code: Mapped[str | None] = mapped_column(String(2))
+    province_code_2004: Mapped[str | None] = mapped_column(String(2))
+
+
+IDENTIFYING = frozenset(
+    {
+        "family_name",
+        "middle_name",
+        "given_name",
+        "birth_date",
+        "national_id",
+        "insurance_number",
+        "phone",
+        "address",
+    }
+)
+
+
+class TumourFields:
+    """Columns of a tumour's diagnosis, held by Tumour and, as reported, by Source."""
+
+    topography: Mapped[str | None] = mapped_column(String(5))
+    morphology: Mapped[str | None] = mapped_column(String(6))
+    grade: Mapped[str | None] = mapped_column(String(1))
+    basis: Mapped[str | None] = mapped_column(String(1))
+    diagnosis_date: Mapped[date | None] = mapped_column(Date)
+    diagnosis_date_precision: Mapped[DatePrecision] = mapped_column(
+        enum_column(DatePrecision, "diagnosis_date_precision"), default=DatePrecision.UNKNOWN
+    )
+    laterality: Mapped[str | None] = mapped_column(String(1))
+    stage: Mapped[str | None] = mapped_column(String(16))
+
+
+class Person(PersonFields, Audited, Base):
+    __tablename__ = "persons"
+    __identifying__ = IDENTIFYING
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tumours: Mapped[list[Tumour]] = relationship(back_populates="person")
+    follow_ups: Mapped[list[FollowUp]] = relationship(back_populates="person")
+
+
+class Tumour(TumourFields, Audited, Base):
+    __tablename__ = "tumours"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    icd10: Mapped[str | None] = mapped_column(String(5))
+    sequence: Mapped[int | None] = mapped_column(SmallInteger)
+
+    person: Mapped[Person] = relationship(back_populates="tumours")
+    sources: Mapped[list[Source]] = relationship(back_populates="tumour")
+
+
+class Source(PersonFields, TumourFields, Audited, Base):
+    """One hospital report of one tumour, with the person and tumour as reported."""
+
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("facility_id", "report_id", name="facility_report"),)
+    __identifying__ = IDENTIFYING
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), index=True)
+    report_id: Mapped[str] = mapped_column(String(64))
+    tumour_id: Mapped[int | None] = mapped_column(ForeignKey("tumours.id"), index=True)
+    age_at_diagnosis: Mapped[int | None] = mapped_column(SmallInteger)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    facility: Mapped[Facility] = relationship()
+    tumour: Mapped[Tumour | None] = relationship(back_populates="sources")
+
+    def audit_scope(self) -> int | None:
+        return self.facility_id
+
+
+class FollowUp(Audited, Base):
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    contact_date: Mapped[date] = mapped_column(Date)
+    vital_status: Mapped[VitalStatus] = mapped_column(enum_column(VitalStatus, "vital_status"))
+    death_date: Mapped[date | None] = mapped_column(Date)
+    cause_of_death: Mapped[str | None] = mapped_column(String(5))
+
+    person: Mapped[Person] = relationship(back_populates="follow_ups")
+
+    def audit_scope(self) -> int | None:
+        return self.facility_id
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """One change of one record, written in the same transaction as the change.
+
+    ``changes`` holds the old/new values of ordinary fields; ``identifier_changes`` those
+    of fields that identify a person, kept apart so that they can be shown only to roles
+    that may read the record. ``facility_id`` scopes the event to a facility's users.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction, "audit_action"))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    facility_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    identifier_changes: Mapped[dict | None] = mapped_column(JSON)
+
+
+AUDITED_CLASSES = (Person, Tumour, Source, FollowUp, Facility)
