@@ -39,17 +39,29 @@ CCCD = "001190012345"
 
 
 def _facility(session, code="VN-K") -> Facility:
-    f = Facility(code=code, name_vi="Bệnh viện K", province_code="01",
-                 level=FacilityLevel.CENTRAL, type=FacilityType.HOSPITAL)
+    f = Facility(
+        code=code,
+        name_vi="Bệnh viện K",
+        province_code="01",
+        level=FacilityLevel.CENTRAL,
+        type=FacilityType.HOSPITAL,
+    )
     session.add(f)
     session.flush()
     return f
 
 
 def _person(**extra) -> Person:
-    values = dict(family_name="Nguyễn", middle_name="Thị", given_name="Hồng", sex=Sex.FEMALE,
-                  birth_date=date(1960, 1, 1), birth_date_precision=DatePrecision.YEAR,
-                  national_id=CCCD, province_code="01")
+    values = dict(
+        family_name="Nguyễn",
+        middle_name="Thị",
+        given_name="Hồng",
+        sex=Sex.FEMALE,
+        birth_date=date(1960, 1, 1),
+        birth_date_precision=DatePrecision.YEAR,
+        national_id=CCCD,
+        province_code="01",
+    )
     values.update(extra)
     return Person(**values)
 
@@ -69,8 +81,17 @@ def test_migrations_create_the_schema_of_the_tables(store):
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diffs == []
     names = set(inspect(store.engine).get_table_names())
-    assert {"persons", "tumours", "sources", "follow_ups", "facilities", "provinces", "users",
-            "audit_events", "alembic_version"} <= names
+    assert {
+        "persons",
+        "tumours",
+        "sources",
+        "follow_ups",
+        "facilities",
+        "provinces",
+        "users",
+        "audit_events",
+        "alembic_version",
+    } <= names
 
 
 def test_upgrade_is_idempotent(store):
@@ -82,14 +103,21 @@ def test_person_tumours_sources_and_follow_up(store):
         k = _facility(s)
         lab = _facility(s, "HN-GPB")
         person = _person()
-        tumour = Tumour(person=person, topography="C50.4", morphology="8500/3", basis="7",
-                        diagnosis_date=date(2023, 3, 14),
-                        diagnosis_date_precision=DatePrecision.DAY)
-        s.add_all([
-            Source(facility=k, report_id="K-1", tumour=tumour, family_name="Nguyen"),
-            Source(facility=lab, report_id="GPB-9", tumour=tumour, national_id=CCCD),
-            FollowUp(person=person, contact_date=date(2024, 1, 2), vital_status="1"),
-        ])
+        tumour = Tumour(
+            person=person,
+            topography="C50.4",
+            morphology="8500/3",
+            basis="7",
+            diagnosis_date=date(2023, 3, 14),
+            diagnosis_date_precision=DatePrecision.DAY,
+        )
+        s.add_all(
+            [
+                Source(facility=k, report_id="K-1", tumour=tumour, family_name="Nguyen"),
+                Source(facility=lab, report_id="GPB-9", tumour=tumour, national_id=CCCD),
+                FollowUp(person=person, contact_date=date(2024, 1, 2), vital_status="1"),
+            ]
+        )
     with store.session() as s:
         person = s.scalars(select(Person)).one()
         assert [len(t.sources) for t in person.tumours] == [2]
@@ -212,10 +240,13 @@ def test_delete_is_refused_and_rolls_back_the_unit_of_work(store):
     assert len(_events(store, "persons")) == 1
 
 
-@pytest.mark.parametrize("statement", [
-    update(Person).values(sex=Sex.MALE),
-    delete(Person),
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        update(Person).values(sex=Sex.MALE),
+        delete(Person),
+    ],
+)
 def test_bulk_writes_that_bypass_the_audit_are_refused(store, statement):
     with store.session() as s:
         s.add(_person())
@@ -256,8 +287,15 @@ def test_database_errors_name_table_and_operation_not_personal_data(store):
 def test_bad_code_value_is_refused_by_the_schema(store):
     with pytest.raises(StoreError, match="facilities"):
         with store.session() as s:
-            s.add(Facility(code="X", name_vi="x", province_code="01", level="region",
-                           type=FacilityType.HOSPITAL))
+            s.add(
+                Facility(
+                    code="X",
+                    name_vi="x",
+                    province_code="01",
+                    level="region",
+                    type=FacilityType.HOSPITAL,
+                )
+            )
 
 
 def test_unmigrated_database_gives_a_store_error_with_a_hint(tmp_path):

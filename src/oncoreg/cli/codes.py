@@ -13,35 +13,53 @@ from oncoreg.codes import (
     topography,
 )
 
-app = typer.Typer(help="Code tables: ICD-O-3 topography and morphology, ICD-10 conversion.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Code tables: ICD-O-3 topography and morphology, ICD-10 conversion.", no_args_is_help=True
+)
 FORMAT = typer.Option(Format.TABLE, "--format", help="table or json.")
 
 
 @app.command("topography")
-def topography_command(code: str = typer.Argument(..., help="e.g. C50.9, C509, c50.9 or 509."),
-                       fmt: Format = FORMAT) -> None:
+def topography_command(
+    code: str = typer.Argument(..., help="e.g. C50.9, C509, c50.9 or 509."), fmt: Format = FORMAT
+) -> None:
     """Look up an ICD-O-3 topography code (unknown codes get the nearest valid ones).
 
     Example: oncoreg codes topography C509
     """
     t = topography(code)
     category = topography(t.category)
-    show_pairs([("code", t.code), ("label_en", t.label_en), ("label_vi", t.label_vi or None),
-                ("category", f"{category.code} {category.label_en}")], fmt)
+    show_pairs(
+        [
+            ("code", t.code),
+            ("label_en", t.label_en),
+            ("label_vi", t.label_vi or None),
+            ("category", f"{category.code} {category.label_en}"),
+        ],
+        fmt,
+    )
 
 
 @app.command("morphology")
-def morphology_command(code: str = typer.Argument(..., help="e.g. 8500/3, 85003 or M-8500/3."),
-                       fmt: Format = FORMAT) -> None:
+def morphology_command(
+    code: str = typer.Argument(..., help="e.g. 8500/3, 85003 or M-8500/3."), fmt: Format = FORMAT
+) -> None:
     """Look up an ICD-O-3.2 morphology code with its behaviour.
 
     Example: oncoreg codes morphology 8500/3
     """
     m = morphology(code)
     note = None if m.listed else "not listed in ICD-O-3.2: valid by the matrix principle (rule F)"
-    show_pairs([("code", m.code), ("term_en", m.term_en), ("usual site", m.site_hint or None),
-                ("obsolete", "yes" if m.obsolete else "no"), ("note", note)], fmt)
+    show_pairs(
+        [
+            ("code", m.code),
+            ("term_en", m.term_en),
+            ("usual site", m.site_hint or None),
+            ("obsolete", "yes" if m.obsolete else "no"),
+            ("note", note),
+        ],
+        fmt,
+    )
 
 
 @app.command("icd10")
@@ -58,9 +76,15 @@ def icd10_command(
     topo = normalise_topography(topography_code)
     morph = morphology(morphology_code)
     result = to_icd10(topo, morph.code, sex)
-    show_pairs([("topography", f"{topo} {topography(topo).label_en}"),
-                ("morphology", f"{morph.code} {morph.term_en}"), ("icd10", result.code),
-                ("flags", ", ".join(result.flags) or None)], fmt)
+    show_pairs(
+        [
+            ("topography", f"{topo} {topography(topo).label_en}"),
+            ("morphology", f"{morph.code} {morph.term_en}"),
+            ("icd10", result.code),
+            ("flags", ", ".join(result.flags) or None),
+        ],
+        fmt,
+    )
 
 
 @app.command("sources")

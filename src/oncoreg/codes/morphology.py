@@ -26,6 +26,7 @@ from oncoreg.errors import InputError, UnknownCode
 
 BEHAVIOURS = ("0", "1", "2", "3", "6", "9")
 _MORPH_RE = re.compile(r"^M?-?(\d{4})\s*[/\s]?\s*(\d)?(\d)?$")
+MORPHOLOGY_COLUMNS = ("code", "term_en", "site_hint", "obsolete", "edition")
 ACCEPTED_FORMS = "8500/3, 85003, 8500 3, M-8500/3 (four digits of histology, one of behaviour)"
 
 
@@ -39,7 +40,10 @@ class Morphology:
             histology with its listed behaviour, and ``listed`` False).
         site_hint: the usual site noted in ICD-O-3.2, e.g. ``C50._`` (blank if none).
         obsolete: marked ``[obs]`` in ICD-O-3.2: not to be used for new cases.
-        listed: the exact histology/behaviour pair is listed in ICD-O-3.2.
+        listed: the exact histology/behaviour pair is listed in the table.
+        edition: the newest ICD-O edition that lists the code: ``3.2`` for current codes,
+            ``3.0`` or ``3.1`` for codes of older data that ICD-O-3.2 no longer lists
+            (always obsolete).
     """
 
     code: str
@@ -47,6 +51,12 @@ class Morphology:
     site_hint: str
     obsolete: bool
     listed: bool = True
+    edition: str = "3.2"
+
+    @property
+    def retired(self) -> bool:
+        """Listed only in an older edition (ICD-O-3 or 3.1), not in ICD-O-3.2."""
+        return self.edition != "3.2"
 
     @property
     def histology(self) -> str:
@@ -112,10 +122,12 @@ def morphology(value: str, behaviour: str | int | None = None) -> Morphology:
     table = morphology_table()
     if code in table:
         return table[code]
-    listed = _histologies()[code[:4]]
+    listed = [c for c in _histologies()[code[:4]] if not table[c].retired] or list(
+        _histologies()[code[:4]]
+    )
     order = "3210" if code[5] in "2369" else "0132"
     base = table[min(listed, key=lambda c: order.index(c[5]) if c[5] in order else 9)]
-    return Morphology(code, base.term_en, base.site_hint, base.obsolete, listed=False)
+    return Morphology(code, base.term_en, base.site_hint, base.obsolete, False, base.edition)
 
 
 def is_valid_morphology(value: str, behaviour: str | int | None = None) -> bool:
@@ -144,12 +156,17 @@ def _distance(a: str, b: str) -> tuple[int, int]:
 @register_cache
 def morphology_table() -> dict[str, Morphology]:
     """Every listed ICD-O-3.2 morphology code -> :class:`Morphology`."""
-    rows, _ = read_rows("morphology.tsv", ("code", "term_en", "site_hint", "obsolete"))
-    table = {}
-    for row in rows:
-        code = row["code"]
-        table[code] = Morphology(code, row["term_en"], row["site_hint"], row["obsolete"] == "1")
-    return table
+    rows, _ = read_rows("morphology.tsv", MORPHOLOGY_COLUMNS)
+    return {
+        row["code"]: Morphology(
+            row["code"],
+            row["term_en"],
+            row["site_hint"],
+            row["obsolete"] == "1",
+            edition=row["edition"] or "3.2",
+        )
+        for row in rows
+    }
 
 
 @register_cache
@@ -166,7 +183,7 @@ def _sorted_codes() -> list[str]:
 
 
 def morphology_source() -> TableSource:
-    return read_rows("morphology.tsv", ("code", "term_en", "site_hint", "obsolete"))[1]
+    return read_rows("morphology.tsv", MORPHOLOGY_COLUMNS)[1]
 
 
 @register_cache

@@ -1,0 +1,1 @@
+"""Demo data shipped with oncoreg (public institution names, no patient data)."""
