@@ -64,8 +64,6 @@ class Settings(BaseSettings):
         description="Folder of the registry's own official dictionary files; a file there "
         "with the name of a shipped table (e.g. topography.tsv) overrides that table.",
     )
-    language: str = Field("vi", description="Default language of messages: vi or en.")
-    log_level: str = Field("INFO", description="Level of oncoreg's own logger.")
 
     def resolved_secret_file(self) -> Path:
         if self.secret_file is not None:
@@ -144,6 +142,6 @@ def docs_table() -> str:
     """A Markdown table of every setting: variable, default, help."""
     rows = ["| variable | default | what it does |", "|---|---|---|"]
     for name, info in Settings.model_fields.items():
-        default = "" if info.default is None else str(info.default)
-        rows.append(f"| `ONCOREG_{name.upper()}` | `{default}` | {info.description} |")
+        default = "(none)" if info.default is None else f"`{info.default}`"
+        rows.append(f"| `ONCOREG_{name.upper()}` | {default} | {info.description} |")
     return "\n".join(rows)

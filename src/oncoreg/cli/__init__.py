@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from oncoreg import __version__
@@ -66,19 +65,13 @@ app.add_typer(codes.app, name="codes")
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; errors become a readable message and a non-zero exit code."""
     try:
-        result = app(args=argv, prog_name="oncoreg", standalone_mode=False)
+        app(args=argv, prog_name="oncoreg")
+    except SystemExit as done:  # Typer ends every run with SystemExit (usage errors: 2)
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     except OncoregError as err:
         show_error(err)
         return 1
-    except click.exceptions.Abort:
-        typer.echo("Aborted.", err=True)
-        return 130
-    except click.ClickException as err:
-        err.show()
-        return err.exit_code
-    except click.exceptions.Exit as err:
-        return err.exit_code
-    return result if isinstance(result, int) else 0
+    return 0
 
 
 def run() -> None:  # pragma: no cover - the console-script entry point

@@ -5,13 +5,7 @@ from __future__ import annotations
 import typer
 
 from oncoreg.cli.output import Format, show_pairs, show_rows
-from oncoreg.codes import (
-    morphology,
-    normalise_topography,
-    table_sources,
-    to_icd10,
-    topography,
-)
+from oncoreg.codes import morphology, normalise_topography, table_sources, topography
 
 app = typer.Typer(
     help="Code tables: ICD-O-3 topography and morphology, ICD-10 conversion.", no_args_is_help=True
@@ -73,6 +67,8 @@ def icd10_command(
 
     Example: oncoreg codes icd10 C50.9 8500/3
     """
+    from oncoreg.codes.icd10 import to_icd10
+
     topo = normalise_topography(topography_code)
     morph = morphology(morphology_code)
     result = to_icd10(topo, morph.code, sex)

@@ -11,7 +11,7 @@ from enum import StrEnum
 from rich.console import Console
 from rich.table import Table
 
-from oncoreg.errors import OncoregError
+from oncoreg.errors import OncoregError, Problem
 
 console = Console()
 err_console = Console(stderr=True)
@@ -26,13 +26,10 @@ class Format(StrEnum):
 def show_error(err: OncoregError) -> None:
     """Print an error, its hint and every problem it carries, on standard error."""
     err_console.print(f"[bold red]error:[/bold red] {err.message}", highlight=False)
-    if err.problems:
-        table = Table("file", "row", "field", "problem", show_lines=False)
-        for p in err.problems:
-            table.add_row(
-                p.file or "", "" if p.row is None else str(p.row), p.field or "", p.message
-            )
-        err_console.print(table)
+    one_file = len({p.file for p in err.problems}) <= 1
+    for p in err.problems:
+        shown = Problem(p.message, None if one_file else p.file, p.row, p.field)
+        err_console.print(f"  {shown}", highlight=False, markup=False, soft_wrap=True)
     if err.hint:
         err_console.print(f"[yellow]hint:[/yellow] {err.hint}", highlight=False)
 
