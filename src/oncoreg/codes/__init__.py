@@ -7,6 +7,7 @@ setting for a registry's own dictionaries.
 
 from oncoreg.codes._tables import TableSource, clear_caches, read_rows, sources
 from oncoreg.codes.basis import basis, is_microscopically_verified
+from oncoreg.codes.icd10 import Icd10Result, to_icd10
 from oncoreg.codes.morphology import (
     Morphology,
     behaviour,
@@ -16,6 +17,7 @@ from oncoreg.codes.morphology import (
     normalise_morphology,
 )
 from oncoreg.codes.provinces import find_province, province, to_2025
+from oncoreg.codes.sitegroups import SiteGroup, groups_for_icd10, site_group, site_groups
 from oncoreg.codes.standard_populations import standard_population, weights_for
 from oncoreg.codes.topography import (
     Topography,
@@ -31,7 +33,9 @@ def table_sources() -> list[TableSource]:
 
 
 __all__ = [
+    "Icd10Result",
     "Morphology",
+    "SiteGroup",
     "TableSource",
     "Topography",
     "basis",
@@ -39,6 +43,7 @@ __all__ = [
     "clear_caches",
     "find_province",
     "grade",
+    "groups_for_icd10",
     "is_microscopically_verified",
     "is_valid_morphology",
     "is_valid_topography",
@@ -46,9 +51,12 @@ __all__ = [
     "normalise_morphology",
     "normalise_topography",
     "province",
+    "site_group",
+    "site_groups",
     "standard_population",
     "table_sources",
     "to_2025",
+    "to_icd10",
     "topography",
     "weights_for",
 ]
