@@ -8,6 +8,7 @@ names as written (in NFC), never the folded key.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # "đ" has no decomposition in Unicode, so stripping combining marks leaves it; "ð"
@@ -36,3 +37,155 @@ def fold_vietnamese(text: str) -> str:
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     bare = unicodedata.normalize("NFC", bare).lower().translate(_LETTER_D)
     return " ".join(bare.split())
+
+
+# Combining marks of the five marked Vietnamese tones (the level tone has none):
+# huyền (grave), sắc (acute), ngã (tilde), hỏi (hook above), nặng (dot below).
+TONE_MARKS = ("\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
+
+_LETTER_D_CASED = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
+
+# Rhymes whose tone mark sits on the first vowel in the old orthography (hòa, thủy, khỏe)
+# and on the second in the new one (hoà, thuỷ, khoẻ). Only when nothing follows them.
+_MOVABLE_RHYMES = ("oa", "oe", "uy")
+
+
+def strip_diacritics(text: str) -> str:
+    """Remove tone and vowel marks, keeping case, spacing and punctuation.
+
+    Unlike :func:`fold_vietnamese`, this is for showing or storing a name as an ASCII-only
+    system would (``"Nguyễn Thị Hồng"`` -> ``"Nguyen Thi Hong"``), not a comparison key.
+
+    Args:
+        text: Any text, in any Unicode normalisation form.
+
+    Returns:
+        The text in NFC without combining marks, ``đ``/``Đ`` as ``d``/``D``; a Vietnamese
+        text becomes plain ASCII.
+    """
+    decomposed = unicodedata.normalize("NFD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", bare.translate(_LETTER_D_CASED))
+
+
+def split_tone(letter: str) -> tuple[str, str]:
+    """Separate a letter's tone mark from the letter.
+
+    Args:
+        letter: One letter (any normalisation form), e.g. ``"ồ"``.
+
+    Returns:
+        The letter without its tone (NFC, vowel marks kept) and the combining tone mark,
+        or ``""`` if it has none: ``("ô", "\\u0300")`` for ``"ồ"``.
+    """
+    decomposed = unicodedata.normalize("NFD", letter)
+    tones = [ch for ch in decomposed if ch in TONE_MARKS]
+    base = "".join(ch for ch in decomposed if ch not in TONE_MARKS)
+    return unicodedata.normalize("NFC", base), (tones[0] if tones else "")
+
+
+def with_tone(letter: str, tone: str) -> str:
+    """A letter with its tone mark replaced.
+
+    Args:
+        letter: One letter, e.g. ``"ồ"``.
+        tone: One of :data:`TONE_MARKS`, or ``""`` for the level tone.
+
+    Returns:
+        The letter in NFC, e.g. ``"ố"`` for ``("ồ", "\\u0301")``.
+    """
+    base, _ = split_tone(letter)
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", base) + tone)
+
+
+def tone_placement(text: str, style: str) -> str:
+    """Write the tone marks of ``oa``, ``oe`` and ``uy`` syllables in one orthography.
+
+    Both styles are correct and both are in use: the old one marks the first vowel
+    (``Hòa``, ``Thủy``, ``Khỏe``), the new one the second (``Hoà``, ``Thuỷ``, ``Khoẻ``).
+    Syllables with a final consonant (``Hoàn``) or ``qu`` (``Quý``) are the same in both
+    and are left alone, as is every other syllable.
+
+    Args:
+        text: Any text; words are runs of letters.
+        style: ``"old"`` or ``"new"``.
+
+    Returns:
+        The text in NFC with the movable tone marks placed in that style.
+
+    Raises:
+        ValueError: ``style`` is neither ``"old"`` nor ``"new"``.
+    """
+    if style not in ("old", "new"):
+        raise ValueError(f"style must be 'old' or 'new', not {style!r}")
+    target = -2 if style == "old" else -1
+    words = re.split(r"(\W+)", unicodedata.normalize("NFC", text))
+    return "".join(_place_tone(word, target) for word in words)
+
+
+def _place_tone(word: str, target: int) -> str:
+    if len(word) < 2:
+        return word
+    (first, tone1), (second, tone2) = split_tone(word[-2]), split_tone(word[-1])
+    rhyme = (first + second).lower()
+    before = word[-3].lower() if len(word) > 2 else ""
+    if rhyme not in _MOVABLE_RHYMES or not (tone1 or tone2) or (rhyme == "uy" and before == "q"):
+        return word
+    if before and strip_diacritics(before) in "aeiouy":
+        return word
+    pair = [first, second]
+    pair[target] = with_tone(pair[target], tone1 or tone2)
+    return word[:-2] + "".join(pair)
+
+
+_VOWELS = "aăâeêioôơuưy"
+_TELEX_LETTERS = {"â": "aa", "ă": "aw", "ê": "ee", "ô": "oo", "ơ": "ow", "ư": "uw", "đ": "dd"}
+_TELEX_TONES = dict(zip(TONE_MARKS, "fsxrj", strict=True))
+
+
+def tone_position(word: str) -> int | None:
+    """Where a syllable carries (or would carry) its tone mark, by a simplified rule.
+
+    The rule: a vowel with a vowel mark (``ă â ê ô ơ ư``; the last one, as in ``ươ``) takes
+    it; else, after leaving out the ``u`` of ``qu`` and the ``i`` of ``gi``, the last vowel
+    of a closed syllable or a lone vowel; else the second-last vowel (old style: ``hòa``).
+
+    Args:
+        word: One syllable, e.g. ``"Hương"``.
+
+    Returns:
+        The index of the letter, e.g. ``2`` (the ``ơ``) for ``"Hương"``; ``None`` without a vowel.
+    """
+    bare = [split_tone(ch)[0].lower() for ch in word]
+    vowels = [i for i, ch in enumerate(bare) if ch in _VOWELS]
+    if bare[:2] in (["q", "u"], ["g", "i"]) and len(vowels) > 1:
+        vowels = vowels[1:]
+    if not vowels:
+        return None
+    marked = [i for i in vowels if bare[i] in "ăâêôơư"]
+    if marked:
+        return marked[-1]
+    closed = vowels[-1] < len(word) - 1
+    return vowels[-1] if closed or len(vowels) == 1 else vowels[-2]
+
+
+def telex_keystrokes(word: str) -> str:
+    """The keys that type a word with the Telex input method: ``Nguyễn`` -> ``Nguyeenx``.
+
+    What a record holds when the word was typed with the Vietnamese input method off.
+    Letters keep their case; the tone key goes last (in capitals for an all-capital word).
+
+    Args:
+        word: One word.
+
+    Returns:
+        The keystrokes, plain ASCII for a Vietnamese word.
+    """
+    keys, tone = [], ""
+    for ch in word:
+        base, mark = split_tone(ch)
+        tone = tone or mark
+        typed = _TELEX_LETTERS.get(base.lower(), base.lower())
+        keys.append(typed.upper() if base.isupper() else typed)
+    tone_key = _TELEX_TONES.get(tone, "")
+    return "".join(keys) + (tone_key.upper() if word.isupper() else tone_key)

@@ -7,13 +7,14 @@ import sys
 import typer
 
 from oncoreg import __version__
-from oncoreg.cli import codes, db, facilities, registry
+from oncoreg.cli import codes, db, facilities, registry, synth
 from oncoreg.cli.output import show_error
 from oncoreg.errors import OncoregError
 
 EXAMPLES = {
     "init": "oncoreg init",
     "demo": "oncoreg demo",
+    "synth": "oncoreg synth --persons 20000 --years 2015-2024 --facilities 30 --seed 1 --out data",
     "db upgrade": "oncoreg db upgrade",
     "db current": "oncoreg db current",
     "facilities import": "oncoreg facilities import hospitals.csv --skip-bad-rows",
@@ -57,6 +58,7 @@ def _root(
 
 
 registry.register(app)
+synth.register(app)
 app.add_typer(db.app, name="db")
 app.add_typer(facilities.app, name="facilities")
 app.add_typer(codes.app, name="codes")

@@ -1,0 +1,1 @@
+"""Ingest: readers of hospital reports (canonical CSV, mapped CSV/XLSX, FHIR, NAACCR)."""

@@ -1,0 +1,81 @@
+"""Reports made invalid on purpose, so that the IARC/IACR checks have work.
+
+Kinds: an impossible date (30 February), a diagnosis in the future, a birth after the
+diagnosis, a sex that conflicts with a sex-specific site, a topography or a morphology code
+that does not exist, and an age that contradicts the birth date. The ground truth keeps the
+kind of every injected error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+KINDS = (
+    "impossible-date",
+    "future-date",
+    "birth-after-diagnosis",
+    "sex-site-conflict",
+    "unknown-topography",
+    "unknown-morphology",
+    "age-mismatch",
+)
+SEX_SPECIFIC = {
+    "C50": None,
+    "C51": "2",
+    "C52": "2",
+    "C53": "2",
+    "C54": "2",
+    "C55": "2",
+    "C56": "2",
+    "C57": "2",
+    "C58": "2",
+    "C60": "1",
+    "C61": "1",
+    "C62": "1",
+    "C63": "1",
+}
+BAD_TOPOGRAPHY = ("C14.1", "C26.2", "C39.1")
+BAD_MORPHOLOGY = ("8599", "8888", "9999")
+
+
+def inject(rng, frame: pl.DataFrame, share: float) -> tuple[pl.DataFrame, np.ndarray]:
+    """Make about ``share`` of the reports invalid; returns the frame and the kind per report."""
+    n = frame.height
+    kind = np.full(n, "", dtype=object)
+    rows = np.flatnonzero(rng.random(n) < share)
+    kind[rows] = np.asarray(KINDS, dtype=object)[rng.integers(0, len(KINDS), rows.size)]
+    topo = frame["topography"].to_numpy()
+    sex_rows = rows[kind[rows] == "sex-site-conflict"]
+    opposite = [SEX_SPECIFIC.get(str(t)[:3]) for t in topo[sex_rows]]
+    fallback = np.array([o is None for o in opposite])
+    kind[sex_rows[fallback]] = "unknown-topography"
+    columns = {name: frame[name].to_numpy().copy() for name in frame.columns}
+    _apply(rng, columns, kind)
+    frame = pl.DataFrame([pl.Series(k, v.tolist(), dtype=pl.String) for k, v in columns.items()])
+    return frame, kind
+
+
+def _apply(rng, c: dict[str, np.ndarray], kind: np.ndarray) -> None:
+    def rows(name: str) -> np.ndarray:
+        return np.flatnonzero(kind == name)
+
+    for i in rows("impossible-date"):
+        year = str(c["diagnosis_date"][i] or c["last_contact_date"][i] or "2020")[:4]
+        c["diagnosis_date"][i] = f"{year}-02-30"
+    for i in rows("future-date"):
+        c["diagnosis_date"][i] = f"{2031 + int(rng.integers(0, 5))}-0{int(rng.integers(1, 10))}-15"
+    for i in rows("birth-after-diagnosis"):
+        dx = c["diagnosis_date"][i] or c["last_contact_date"][i] or "2020-01-01"
+        c["birth_date"][i] = f"{int(str(dx)[:4]) + 1}{str(dx)[4:10] or '-01-01'}"
+    for i in rows("sex-site-conflict"):
+        c["sex"][i] = "1" if SEX_SPECIFIC[str(c["topography"][i])[:3]] == "2" else "2"
+    for i in rows("unknown-topography"):
+        c["topography"][i] = BAD_TOPOGRAPHY[int(rng.integers(0, len(BAD_TOPOGRAPHY)))]
+    for i in rows("unknown-morphology"):
+        c["morphology"][i] = BAD_MORPHOLOGY[int(rng.integers(0, len(BAD_MORPHOLOGY)))]
+    for i in rows("age-mismatch"):
+        age = c["age_at_diagnosis"][i]
+        c["age_at_diagnosis"][i] = str(int(age) + 11) if age else "7"
+        if not age:
+            c["birth_date"][i] = c["birth_date"][i] or "1950"

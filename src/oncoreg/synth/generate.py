@@ -1,0 +1,306 @@
+"""``generate()``: a whole synthetic registry, from population to hospital files.
+
+Output folder::
+
+    population.csv          province_code, sex, age_group, year, pyrs (scaled like the cases)
+    facilities.csv          the reporting facilities (the facility-import CSV)
+    reports/csv/<F>.csv     canonical report CSV of each facility that sends CSV
+    reports/xlsx/<F>.xlsx   hospital workbooks (through the facility's mapping profile)
+    reports/fhir/<F>/...    FHIR R4 mCODE bundles, one per patient per facility
+    reports/naaccr/<F>.xml  NAACCR XML
+    truth/reports.csv       report_id, facility_code, person_id, tumour_id, role, injected_error
+    truth/tumours.csv       the true tumours; truth/persons.csv the true persons
+    manifest.json           parameters, counts and files
+
+Each facility sends all its reports in one format, so each report is in exactly one file.
+The same parameters and seed give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from oncoreg.errors import InputError
+from oncoreg.synth import facilities as facility_mod
+from oncoreg.synth import outcomes as outcome_mod
+from oncoreg.synth import reports as report_mod
+from oncoreg.synth import tumours as tumour_mod
+from oncoreg.synth.calibration import AGE_GROUPS, population, province_shares, sites
+
+FORMATS = ("csv", "xlsx", "fhir", "naaccr")
+
+
+@dataclass
+class SynthResult:
+    """What was generated and where."""
+
+    out: Path
+    persons: int
+    tumours: int
+    reports: int
+    facilities: int
+    invalid_reports: int
+    scale: float
+    files: dict[str, int] = field(default_factory=dict)
+
+
+def parse_years(text: str) -> range:
+    """``2015-2024`` or ``2020`` -> a range of years (within the population table)."""
+    try:
+        first, _, last = str(text).partition("-")
+        years = range(int(first), int(last or first) + 1)
+    except ValueError:
+        raise InputError(f"{text!r} is not a year range", hint="write e.g. 2015-2024") from None
+    known = population()
+    if not years or years.start not in known or years[-1] not in known:
+        raise InputError(
+            f"years {text} are outside {min(known)}-{max(known)}",
+            hint=f"choose years within {min(known)}-{max(known)}",
+        )
+    return years
+
+
+def _check(persons: int, k: int, formats: tuple[str, ...], invalid_share: float) -> None:
+    if persons < 1:
+        raise InputError("--persons must be at least 1")
+    if k < 3:
+        raise InputError("--facilities must be at least 3 (a hospital, a lab, a death registry)")
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise InputError(
+            f"unknown format(s) {', '.join(unknown) or '(none)'}",
+            hint=f"choose from {', '.join(FORMATS)}",
+        )
+    if not 0 <= invalid_share < 0.5:
+        raise InputError("the share of invalid reports must be between 0 and 0.5")
+
+
+def generate(
+    persons: int = 20_000,
+    years: str | range = "2015-2024",
+    facilities: int = 30,
+    seed: int = 1,
+    out: Path | str = "synth",
+    formats: tuple[str, ...] = ("csv",),
+    invalid_share: float = 0.01,
+) -> SynthResult:
+    """Generate a synthetic registry into ``out`` (replaced if it exists).
+
+    Args:
+        persons: number of persons with cancer.
+        years: years of diagnosis, e.g. ``"2015-2024"``.
+        facilities: number of reporting facilities.
+        seed: random seed; the same seed gives byte-identical output.
+        out: output folder.
+        formats: file formats the facilities send, among csv, xlsx, fhir, naaccr.
+        invalid_share: share of reports made invalid on purpose.
+    """
+    formats = tuple(formats)
+    _check(persons, facilities, formats, invalid_share)
+    span = years if isinstance(years, range) else parse_years(years)
+    rng = np.random.default_rng(seed)
+    closing = np.datetime64(f"{span[-1]}-12-31")
+    people, first, scale = tumour_mod.draw(rng, persons, span)
+    fate = outcome_mod.simulate(rng, people, first, closing)
+    second = tumour_mod.second_primaries(rng, people, first, closing, _death_or_end(fate, closing))
+    all_tumours = tumour_mod.concat(first, second)
+    _dco_dates(all_tumours, fate)
+    facs = facility_mod.facilities(facilities, formats, rng)
+    causes = _cause_codes(all_tumours, people)
+    frame, roles, ident, injected = report_mod.build(
+        rng, people, all_tumours, fate, facs, closing, invalid_share, causes
+    )
+    out = Path(out)
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    files = _write_all(tmp, frame, facs, formats)
+    _write_truth(tmp, frame, roles, injected, people, all_tumours, fate, ident, causes)
+    _write_population(tmp, span, scale)
+    _write_facilities(tmp, facs)
+    result = SynthResult(
+        out,
+        persons,
+        all_tumours.person.size,
+        frame.height,
+        len(facs),
+        int((injected != "").sum()),
+        scale,
+        files,
+    )
+    _write_manifest(tmp, result, span, seed, formats, invalid_share)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return result
+
+
+def _death_or_end(fate, closing) -> np.ndarray:
+    return np.where(np.isnat(fate.death), closing + np.timedelta64(1, "D"), fate.death)
+
+
+def _dco_dates(t, fate) -> None:
+    """A death-certificate-only case is incident at death; alive DCOs become clinical."""
+    dco = np.flatnonzero(t.basis == "0")
+    death = fate.death[t.person[dco]]
+    alive = np.isnat(death)
+    t.basis[dco[alive]] = "1"
+    t.diagnosis[dco[~alive]] = death[~alive]
+
+
+def _cause_codes(t, people) -> np.ndarray:
+    from oncoreg.codes.icd10 import to_icd10
+
+    def convert(pair: str) -> str:
+        topo, morph, sex = pair.split("|")
+        try:
+            return to_icd10(topo, morph, int(sex)).code
+        except Exception:  # noqa: BLE001 - a cause is optional; never fail the run for it
+            return topo[:3]
+
+    keys = np.char.add(
+        np.char.add(
+            np.char.add(t.topography.astype(str), "|"), np.char.add(t.morphology.astype(str), "|")
+        ),
+        people.sex[t.person].astype(str),
+    )
+    uniques, inverse = np.unique(keys, return_inverse=True)
+    return np.array([convert(k) for k in uniques], dtype=object)[inverse]
+
+
+def _write_all(root: Path, frame: pl.DataFrame, facs, formats) -> dict[str, int]:
+    fmt_of = {f.code: f.format for f in facs}
+    counts = dict.fromkeys(formats, 0)
+    for (code,), part in frame.group_by(["facility_code"], maintain_order=True):
+        fmt = fmt_of[code]
+        part = part.sort("report_id")
+        _writer(fmt)(root / "reports" / fmt, code, part)
+        counts[fmt] += part.height
+    return counts
+
+
+def _writer(fmt: str):
+    def csv(folder: Path, code: str, part: pl.DataFrame) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        part.write_csv(folder / f"{code}.csv")
+
+    def xlsx(folder: Path, code: str, part: pl.DataFrame) -> None:
+        from oncoreg.export.xlsx import write_xlsx
+        from oncoreg.ingest.profiles import load_profile, shipped_profiles
+
+        folder.mkdir(parents=True, exist_ok=True)
+        names = sorted(shipped_profiles())
+        profile = load_profile(names[sum(map(ord, code)) % len(names)])
+        write_xlsx(part, folder / f"{code}.xlsx", profile)
+
+    def fhir(folder: Path, code: str, part: pl.DataFrame) -> None:
+        from oncoreg.export.fhir import write_fhir_bundles
+
+        write_fhir_bundles(part, folder)
+
+    def naaccr(folder: Path, code: str, part: pl.DataFrame) -> None:
+        from oncoreg.export.naaccr import write_naaccr
+
+        folder.mkdir(parents=True, exist_ok=True)
+        write_naaccr(part, folder / f"{code}.xml")
+
+    return {"csv": csv, "xlsx": xlsx, "fhir": fhir, "naaccr": naaccr}[fmt]
+
+
+def _text_dates(values: np.ndarray) -> pl.Series:
+    return pl.Series(values.astype("datetime64[ms]")).dt.strftime("%Y-%m-%d")
+
+
+def _write_truth(root, frame, roles, injected, people, t, fate, ident, causes) -> None:
+    folder = root / "truth"
+    folder.mkdir()
+    pl.DataFrame(
+        {
+            "report_id": frame["report_id"],
+            "facility_code": frame["facility_code"],
+            "person_id": roles.tumour_person + 1,
+            "tumour_id": roles.tumour + 1,
+            "role": pl.Series(roles.role, dtype=pl.String),
+            "injected_error": pl.Series(injected, dtype=pl.String).replace("", None),
+        }
+    ).write_csv(folder / "reports.csv")
+    site_ids = np.array([s.id for s in sites()], dtype=object)
+    pl.DataFrame(
+        {
+            "tumour_id": np.arange(1, t.person.size + 1),
+            "person_id": t.person + 1,
+            "sequence": t.sequence,
+            "site": pl.Series(site_ids[t.site], dtype=pl.String),
+            "topography": pl.Series(t.topography, dtype=pl.String),
+            "morphology": pl.Series(t.morphology, dtype=pl.String),
+            "icd10": pl.Series(causes, dtype=pl.String),
+            "basis": pl.Series(t.basis, dtype=pl.String),
+            "grade": pl.Series(t.grade, dtype=pl.String),
+            "stage": pl.Series(t.stage, dtype=pl.String).replace("", None),
+            "laterality": pl.Series(t.laterality, dtype=pl.String),
+            "diagnosis_date": _text_dates(t.diagnosis),
+        }
+    ).write_csv(folder / "tumours.csv")
+    pl.DataFrame(
+        {
+            "person_id": np.arange(1, people.sex.size + 1),
+            "family_name": pl.Series(ident.family, dtype=pl.String),
+            "middle_name": pl.Series(ident.middle, dtype=pl.String).replace("", None),
+            "given_name": pl.Series(ident.given, dtype=pl.String),
+            "sex": pl.Series(people.sex, dtype=pl.String),
+            "birth_date": _text_dates(people.birth),
+            "province_code": pl.Series(people.province, dtype=pl.String),
+            "national_id": pl.Series(ident.national_id, dtype=pl.String),
+            "vital_status": np.where(np.isnat(fate.death), "1", "2"),
+            "last_contact_date": _text_dates(fate.last_contact),
+            "death_date": _text_dates(fate.death),
+            "cause_of_death": pl.Series(
+                np.where(fate.cancer_death, "cancer", fate.cause), dtype=pl.String
+            ).replace("", None),
+        }
+    ).write_csv(folder / "persons.csv")
+
+
+def _write_population(root: Path, span: range, scale: float) -> None:
+    codes, shares = province_shares()
+    frames = []
+    for year in span:
+        grid = population()[year] * scale  # [sex, age]
+        pyrs = shares[:, None, None] * grid[None, :, :]
+        p_idx, s_idx, a_idx = np.indices(pyrs.shape).reshape(3, -1)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "province_code": np.asarray(codes)[p_idx],
+                    "sex": np.where(s_idx == 0, "1", "2"),
+                    "age_group": np.asarray(AGE_GROUPS)[a_idx],
+                    "year": np.full(p_idx.size, year),
+                    "pyrs": np.round(pyrs.ravel(), 3),
+                }
+            )
+        )
+    pl.concat(frames).write_csv(root / "population.csv")
+
+
+def _write_facilities(root: Path, facs) -> None:
+    columns = ("code", "name_vi", "name_en", "province_code", "level", "type", "parent_code")
+    rows = {c: [getattr(f, c) for f in facs] for c in columns}
+    pl.DataFrame(rows).write_csv(root / "facilities.csv")
+
+
+def _write_manifest(root, result: SynthResult, span, seed, formats, invalid_share) -> None:
+    body = asdict(result) | {
+        "out": str(result.out),
+        "years": f"{span[0]}-{span[-1]}",
+        "seed": seed,
+        "formats": list(formats),
+        "invalid_share": invalid_share,
+    }
+    (root / "manifest.json").write_text(
+        json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
