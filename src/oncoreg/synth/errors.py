@@ -45,15 +45,29 @@ def inject(rng, frame: pl.DataFrame, share: float) -> tuple[pl.DataFrame, np.nda
     kind = np.full(n, "", dtype=object)
     rows = np.flatnonzero(rng.random(n) < share)
     kind[rows] = np.asarray(KINDS, dtype=object)[rng.integers(0, len(KINDS), rows.size)]
-    topo = frame["topography"].to_numpy()
     sex_rows = rows[kind[rows] == "sex-site-conflict"]
-    opposite = [SEX_SPECIFIC.get(str(t)[:3]) for t in topo[sex_rows]]
-    fallback = np.array([o is None for o in opposite])
+    topo = frame["topography"].gather(sex_rows).to_list()
+    opposite = [SEX_SPECIFIC.get(str(t)[:3]) for t in topo]
+    fallback = np.array([o is None for o in opposite], dtype=bool)
     kind[sex_rows[fallback]] = "unknown-topography"
-    columns = {name: frame[name].to_numpy().copy() for name in frame.columns}
-    _apply(rng, columns, kind)
-    frame = pl.DataFrame([pl.Series(k, v.tolist(), dtype=pl.String) for k, v in columns.items()])
-    return frame, kind
+    touched = (
+        "diagnosis_date",
+        "last_contact_date",
+        "birth_date",
+        "sex",
+        "topography",
+        "morphology",
+        "age_at_diagnosis",
+    )
+    rows = np.flatnonzero(kind != "")
+    sub = {name: np.asarray(frame[name].gather(rows).to_list(), dtype=object) for name in touched}
+    _apply(rng, sub, kind[rows])
+    updates = []
+    for name in touched:
+        series = frame[name].clone()
+        series.scatter(rows, pl.Series(sub[name].tolist(), dtype=pl.String))
+        updates.append(series)
+    return frame.with_columns(updates), kind
 
 
 def _apply(rng, c: dict[str, np.ndarray], kind: np.ndarray) -> None:

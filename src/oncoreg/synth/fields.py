@@ -1,17 +1,24 @@
-"""The canonical columns of every report, from the truth and the reporter's role."""
+"""The canonical columns of every report, from the truth and the reporter's role.
+
+Works on one frame per chunk of reports that already holds, by gather, the person's true
+identity and outcome, the tumour's true codes and the facility's habits. Random draws are
+uniform columns ``u0``, ``u1``, ... (NumPy, one matrix per chunk); every rule is a Polars
+expression over them, so that the work runs vectorised in Rust. Only the rare name slips
+(typos, given-name variants, ID typos) run in Python, on their few rows.
+"""
 
 from __future__ import annotations
+
+from datetime import date
 
 import numpy as np
 import polars as pl
 
 from oncoreg.ingest.canonical import NAMES
-from oncoreg.synth import people
-from oncoreg.synth.outcomes import Outcomes
-from oncoreg.synth.tumours import Tumours
+from oncoreg.synth import names
 
-DAY = np.timedelta64(1, "D")
-SUMMARY = {"0": "0", "I": "1", "II": "2", "III": "2", "IV": "7", "": "9", "NA": ""}
+U = 30  # uniform columns per report
+SUMMARY = {"0": "0", "I": "1", "II": "2", "III": "2", "IV": "7", "": "9"}
 TNM = {
     "0": ("Tis", "N0", "M0"),
     "I": ("T1", "N0", "M0"),
@@ -20,183 +27,293 @@ TNM = {
     "IV": ("T4", "N2", "M1"),
     "": ("TX", "NX", "MX"),
 }
+ROLE_TREATS = ("diagnosing", "treating")
 
 
-def _days(rng, n: int, low: int, high: int) -> np.ndarray:
-    return rng.integers(low, high + 1, n) * DAY
+def u(i: int) -> pl.Expr:
+    return pl.col(f"u{i}")
 
 
-def _date_text(dates: np.ndarray, precision: np.ndarray | None = None) -> pl.Series:
-    """ISO dates as text, cut to YYYY-MM or YYYY where precision says so; NaT -> null."""
-    text = pl.Series(dates.astype("datetime64[ms]")).dt.strftime("%Y-%m-%d")
-    if precision is None:
-        return text
-    prec = pl.Series(precision)
-    return pl.select(
-        pl.when(prec == "year")
-        .then(text.str.slice(0, 4))
-        .when(prec == "month")
-        .then(text.str.slice(0, 7))
-        .when(prec == "none")
+def ascii_text(expr: pl.Expr) -> pl.Expr:
+    """Text as an ASCII-only system stores it: no tone or vowel marks, đ -> d."""
+    return (
+        expr.str.normalize("NFD")
+        .str.replace_all(r"\p{Mn}", "")
+        .str.replace_all("đ", "d", literal=True)
+        .str.replace_all("Đ", "D", literal=True)
+        .str.normalize("NFC")
+    )
+
+
+def vocabulary_typos(rng, values: np.ndarray, variants: int = 8) -> list[str]:
+    """A typo of each value, drawn from a few typos made once per distinct value.
+
+    Names come from a small vocabulary, so this costs a few hundred typo draws instead of
+    one per report, and still varies the slip from report to report.
+    """
+    uniques = sorted(set(values.tolist()))
+    table = {v: names.typo(rng, np.array([v] * variants, dtype=object)) for v in uniques}
+    picks = rng.integers(0, variants, values.size)
+    return [table[v][k] for v, k in zip(values.tolist(), picks.tolist(), strict=True)]
+
+
+def _slipped(rng, series: pl.Series, mask: np.ndarray, fn, *extra: pl.Series) -> pl.Series:
+    """``series`` with ``fn`` applied (in Python) to the few rows where ``mask`` holds."""
+    rows = np.flatnonzero(mask & series.is_not_null().to_numpy())
+    out = series.clone()
+    if rows.size:
+        values = np.asarray(series.gather(rows).to_list(), dtype=object)
+        args = [np.asarray(e.gather(rows).to_list(), dtype=object) for e in extra]
+        out.scatter(rows, pl.Series(list(fn(rng, values, *args)), dtype=pl.String))
+    return out
+
+
+def slips(rng, f: pl.DataFrame, draws: np.ndarray) -> pl.DataFrame:
+    """The rare slips that need Python: name typos and variants, ID typos, new phones."""
+    from oncoreg.synth.identity import phones
+
+    given = _slipped(rng, f["given"], draws[:, 0] < 0.025, vocabulary_typos)
+    given = _slipped(rng, given, draws[:, 1] < 0.02, names.given_name_variant, f["sex"])
+    return f.with_columns(
+        given=given,
+        family=_slipped(rng, f["family"], draws[:, 2] < 0.01, vocabulary_typos),
+        national_id=_slipped(rng, f["national_id"], draws[:, 10] < 0.01, _typo_digits),
+        new_phone=phones(rng, f.height),
+    )
+
+
+def name_columns(f: pl.LazyFrame) -> pl.LazyFrame:
+    """Names as each facility writes them (ASCII, capitals, middle dropped, one field)."""
+    f = f.with_columns(
+        middle=pl.when(u(3) < 0.04).then(None).otherwise(pl.col("middle").replace("", None))
+    )
+    parts = ("family", "middle", "given")
+    upper = pl.col("upper") | (u(4) < 0.05)
+
+    def written(p: str) -> pl.Expr:
+        text = pl.when("ascii").then(ascii_text(pl.col(p))).otherwise(pl.col(p))
+        return pl.when(upper).then(text.str.to_uppercase()).otherwise(text).alias(p)
+
+    f = f.with_columns([written(p) for p in parts])
+    full = pl.concat_str([pl.col(p) for p in parts], separator=" ", ignore_nulls=True)
+    return f.with_columns(
+        full_name=pl.when("split").then(None).otherwise(full),
+        family_name=pl.when("split").then("family"),
+        middle_name=pl.when("split").then("middle"),
+        given_name=pl.when("split").then("given"),
+    )
+
+
+def _typo_digits(rng, values: np.ndarray) -> list[str]:
+    out = []
+    for v in values:
+        pos = int(rng.integers(0, len(v)))
+        out.append(v[:pos] + str((int(v[pos]) + 1) % 10) + v[pos + 1 :])
+    return out
+
+
+def identity_columns(f: pl.LazyFrame) -> pl.LazyFrame:
+    """Sex, identifiers, phone, province and address as each facility reports them."""
+    id_rate = (
+        pl.when(pl.col("role") == "death")
+        .then(0.85)
+        .when(pl.col("diagnosis").dt.year() >= 2021)
+        .then(0.6)
+        .otherwise(0.25)
+    )
+    return f.with_columns(
+        sex=pl.when(u(5) < 0.003).then(pl.lit("9")).otherwise("sex"),
+        national_id=pl.when(u(9) < id_rate).then("national_id"),
+        insurance_no=pl.when(u(11) < 0.5).then("insurance"),
+        phone=pl.when(u(13) >= 0.55)
         .then(None)
-        .otherwise(text)
-    ).to_series()
+        .when(u(12) < 0.1)
+        .then("new_phone")
+        .otherwise("phone"),
+        province_code=pl.when(u(14) >= 0.97)
+        .then(None)
+        .when("codes_2025")
+        .then("province_2025")
+        .otherwise("province_2004"),
+        address=pl.when(u(15) >= 0.7)
+        .then(None)
+        .when("ascii")
+        .then(ascii_text(pl.col("address")))
+        .otherwise("address"),
+    )
 
 
-def _swap_day_month(dates: np.ndarray) -> np.ndarray:
-    year = dates.astype("datetime64[Y]")
-    month_start = dates.astype("datetime64[M]")
-    day = (dates - month_start.astype("datetime64[D]")).astype(int) + 1
-    month = (month_start - year.astype("datetime64[M]")).astype(int) + 1
-    swapped = year.astype("datetime64[M]") + (day - 1)
-    return swapped.astype("datetime64[D]") + (month - 1) * DAY, (day <= 12) & (day != month)
+def _days(expr: pl.Expr) -> pl.Expr:
+    return pl.duration(days=expr.floor().cast(pl.Int64))
 
 
-def birth_columns(rng, birth: np.ndarray, diagnosis: np.ndarray) -> dict:
-    """Birth date as reported (full, year only, swapped, off by a year, or only an age)."""
-    n = birth.size
-    draw = rng.random(n)
-    precision = np.where(draw < 0.08, "year", np.where(draw < 0.18, "none", "day")).astype(object)
-    swapped, can_swap = _swap_day_month(birth)
-    swap = (draw >= 0.18) & (draw < 0.21) & can_swap
-    shown = np.where(swap, swapped, birth)
-    shift = (draw >= 0.21) & (draw < 0.23)
-    shown = np.where(shift, shown + np.where(rng.random(n) < 0.5, -365, 365) * DAY, shown)
-    age = ((diagnosis - birth).astype(float) / 365.25).astype(int)
-    with_age = (precision == "none") | (rng.random(n) < 0.5)
-    return {
-        "birth_date": _date_text(shown, precision),
-        "age_at_diagnosis": np.where(with_age, age.astype(str).astype(object), None),
-    }
+def _iso(expr: pl.Expr) -> pl.Expr:
+    return expr.dt.strftime("%Y-%m-%d")
 
 
-def role_dates(rng, roles, t: Tumours, o: Outcomes) -> np.ndarray:
-    """Diagnosis date as each role records it (the death registration records none)."""
-    true = t.diagnosis[roles.tumour]
-    n = true.size
-    shift = np.zeros(n, dtype="timedelta64[D]")
-    shift[roles.role == "treating"] = _days(rng, (roles.role == "treating").sum(), 0, 30)
-    shift[roles.role == "lab"] = -_days(rng, (roles.role == "lab").sum(), 0, 14)
-    dates = true + shift
-    death_role = roles.role == "death"
-    dco = t.basis[roles.tumour] == "0"
-    dates[death_role & ~dco] = np.datetime64("NaT")
-    return dates
+def date_columns(f: pl.LazyFrame) -> pl.LazyFrame:
+    """Diagnosis date by role, birth date as reported, age at diagnosis."""
+    role = pl.col("role")
+    dx = (
+        pl.when(role == "treating")
+        .then(pl.col("diagnosis") + _days(u(16) * 31))
+        .when(role == "lab")
+        .then(pl.col("diagnosis") - _days(u(16) * 15))
+        .when((role == "death") & (pl.col("basis") != "0"))
+        .then(None)
+        .otherwise("diagnosis")
+    )
+    f = f.with_columns(report_dx=dx)
+    birth = pl.col("birth")
+    day, month = birth.dt.day(), birth.dt.month()
+    swappable = (day <= 12) & (day != month)
+    swapped = pl.date(birth.dt.year(), pl.min_horizontal(day, 12), month)
+    shifted = birth.dt.offset_by(pl.when(u(7) < 0.5).then(pl.lit("-1y")).otherwise(pl.lit("1y")))
+    draw = u(6)
+    shown = (
+        pl.when((draw >= 0.18) & (draw < 0.21) & swappable)
+        .then(swapped)
+        .when((draw >= 0.21) & (draw < 0.23))
+        .then(shifted)
+        .otherwise(birth)
+    )
+    text = _iso(shown)
+    age = ((pl.coalesce("report_dx", "diagnosis") - birth).dt.total_days() / 365.25).floor()
+    return f.with_columns(
+        birth_date=pl.when(draw < 0.08)
+        .then(text.str.slice(0, 4))
+        .when(draw < 0.18)
+        .then(None)
+        .otherwise(text),
+        age_at_diagnosis=pl.when((draw >= 0.08) & (draw < 0.18) | (u(8) < 0.5)).then(
+            age.cast(pl.Int64).cast(pl.String)
+        ),
+        diagnosis_date=_iso(pl.col("report_dx")),
+    )
 
 
-def nos_topography(codes: np.ndarray) -> np.ndarray:
+def nos_topography(codes: pl.Series) -> dict[str, str]:
     from oncoreg.codes.topography import is_valid_topography
 
-    def nos(code: str) -> str:
+    out = {}
+    for code in codes.unique().drop_nulls().to_list():
         candidate = code[:3] + ".9"
-        return candidate if is_valid_topography(candidate) else code
+        out[code] = candidate if is_valid_topography(candidate) else code
+    return out
 
-    return people._map_unique(codes, nos)
 
-
-def role_codes(rng, roles, t: Tumours) -> dict:
+def code_columns(f: pl.LazyFrame, nos_sites: dict[str, str]) -> pl.LazyFrame:
     """Topography, morphology, behaviour, grade, basis and laterality by role."""
-    i, role = roles.tumour, roles.role
-    n = i.size
-    topo = t.topography[i].copy()
+    role = pl.col("role")
     unspecific = (
-        ((role == "treating") & (rng.random(n) < 0.3))
-        | ((role == "diagnosing") & (rng.random(n) < 0.1))
+        ((role == "treating") & (u(17) < 0.3))
+        | ((role == "diagnosing") & (u(17) < 0.1))
         | (role == "death")
     )
-    topo[unspecific] = nos_topography(topo[unspecific])
-    morph = t.morphology[i].copy()
-    solid = np.array([m < "9590" for m in morph])
-    vague = (role != "lab") & (rng.random(n) < np.where(role == "treating", 0.15, 0.2)) & solid
-    morph[vague] = np.where(rng.random(vague.sum()) < 0.6, "8000/3", "8010/3")
-    morph[role == "death"] = "8000/3"
-    basis = t.basis[i].copy()
-    basis[role == "lab"] = np.where(np.isin(basis[role == "lab"], ("6", "7")), "7", "5")
-    basis[role == "death"] = "0"
-    grade = np.where(
-        (role == "death") | (t.grade[i] == "9") | (rng.random(n) < 0.2), None, t.grade[i]
+    nos_site = pl.col("t_topography").replace_strict(nos_sites, return_dtype=pl.String)
+    morph = pl.col("t_morphology")
+    solid = morph < "9590"
+    vague = (
+        (role != "lab") & solid & (u(18) < pl.when(role == "treating").then(0.15).otherwise(0.2))
     )
-    lat = np.where(role == "death", None, t.laterality[i])
-    return {
-        "topography": topo,
-        "morphology": np.array([m[:4] for m in morph], dtype=object),
-        "behaviour": np.array([m[5] for m in morph], dtype=object),
-        "grade": grade,
-        "basis": basis,
-        "laterality": lat,
+    nos = pl.when(u(19) < 0.6).then(pl.lit("8000/3")).otherwise(pl.lit("8010/3"))
+    morph = pl.when(role == "death").then(pl.lit("8000/3")).when(vague).then(nos).otherwise(morph)
+    basis = pl.col("basis")
+    return f.with_columns(
+        topography=pl.when(unspecific).then(nos_site).otherwise("t_topography"),
+        morphology=morph.str.slice(0, 4),
+        behaviour=morph.str.slice(5, 1),
+        basis=pl.when(role == "lab")
+        .then(pl.when(basis.is_in(["6", "7"])).then(pl.lit("7")).otherwise(pl.lit("5")))
+        .when(role == "death")
+        .then(pl.lit("0"))
+        .otherwise(basis),
+        grade=pl.when((role == "death") | (pl.col("t_grade") == "9") | (u(20) < 0.2))
+        .then(None)
+        .otherwise("t_grade"),
+        laterality=pl.when(role != "death").then("t_laterality"),
+    )
+
+
+def stage_columns(f: pl.LazyFrame) -> pl.LazyFrame:
+    known = pl.col("role").is_in(ROLE_TREATS) & (u(21) < 0.75)
+    stage = pl.col("stage")
+    tnm = {
+        name: {s: v[k] for s, v in TNM.items()}
+        for k, name in enumerate(("tnm_t", "tnm_n", "tnm_m"))
     }
-
-
-def stage_columns(rng, roles, t: Tumours) -> dict:
-    i, role = roles.tumour, roles.role
-    stage = t.stage[i]
-    known = np.isin(role, ("diagnosing", "treating")) & (rng.random(i.size) < 0.75)
-    out: dict[str, np.ndarray] = {}
-    for k, name in enumerate(("tnm_t", "tnm_n", "tnm_m")):
-        values = np.array([TNM.get(s, ("", "", ""))[k] for s in stage], dtype=object)
-        out[name] = np.where(known & (values != ""), values, None)
-    out["stage_group"] = np.where(known & ~np.isin(stage, ("", "NA")), stage, None)
-    summary = np.array([SUMMARY.get(s, "9") for s in stage], dtype=object)
-    out["summary_stage"] = np.where(known & (summary != ""), summary, None)
-    return out
-
-
-def treatment_columns(rng, roles, t: Tumours) -> dict:
-    i, role = roles.tumour, roles.role
-    n = i.size
-    stage = t.stage[i]
-    p_surgery = np.select(
-        [stage == "I", stage == "II", stage == "III", stage == "IV"], [0.85, 0.75, 0.5, 0.15], 0.1
+    return f.with_columns(
+        *[
+            pl.when(known)
+            .then(stage.replace_strict(m, default=None, return_dtype=pl.String))
+            .alias(name)
+            for name, m in tnm.items()
+        ],
+        stage_group=pl.when(known & ~stage.is_in(["", "NA"])).then(stage),
+        summary_stage=pl.when(known).then(
+            stage.replace_strict(SUMMARY, default=None, return_dtype=pl.String)
+        ),
     )
-    p_chemo = np.where(np.isin(stage, ("III", "IV")), 0.6, np.where(stage == "NA", 0.85, 0.3))
-    treated = np.isin(role, ("diagnosing", "treating"))
-    out = {}
-    for name, p in (
-        ("surgery", p_surgery),
-        ("radiotherapy", 0.35),
-        ("chemotherapy", p_chemo),
-        ("systemic_other", 0.1),
-    ):
-        flag = rng.random(n) < p
-        out[name] = np.where(treated, np.where(flag, "1", "0"), None)
-    first = t.diagnosis[i] + _days(rng, n, 7, 60)
-    any_treatment = treated & ((out["surgery"] == "1") | (out["chemotherapy"] == "1"))
-    out["first_treatment_date"] = _date_text(np.where(any_treatment, first, np.datetime64("NaT")))
-    return out
 
 
-def outcome_columns(rng, roles, t: Tumours, o: Outcomes, closing, cause_icd10) -> dict:
+def treatment_columns(f: pl.LazyFrame) -> pl.LazyFrame:
+    stage = pl.col("stage")
+    p_surgery = (
+        pl.when(stage == "I")
+        .then(0.85)
+        .when(stage == "II")
+        .then(0.75)
+        .when(stage == "III")
+        .then(0.5)
+        .when(stage == "IV")
+        .then(0.15)
+        .otherwise(0.1)
+    )
+    p_chemo = (
+        pl.when(stage.is_in(["III", "IV"])).then(0.6).when(stage == "NA").then(0.85).otherwise(0.3)
+    )
+    treated = pl.col("role").is_in(ROLE_TREATS)
+
+    def flag(draw: pl.Expr, p) -> pl.Expr:
+        return pl.when(treated).then(pl.when(draw < p).then(pl.lit("1")).otherwise(pl.lit("0")))
+
+    f = f.with_columns(
+        surgery=flag(u(22), p_surgery),
+        radiotherapy=flag(u(23), 0.35),
+        chemotherapy=flag(u(24), p_chemo),
+        systemic_other=flag(u(25), 0.1),
+    )
+    any_treatment = treated & ((pl.col("surgery") == "1") | (pl.col("chemotherapy") == "1"))
+    first = pl.col("diagnosis") + _days(7 + pl.col("u26") * 54)
+    return f.with_columns(first_treatment_date=pl.when(any_treatment).then(_iso(first)))
+
+
+def outcome_columns(f: pl.LazyFrame, closing: date) -> pl.LazyFrame:
     """Vital status as each facility last knew it; deaths with causes from registration."""
-    p = t.person[roles.tumour]
-    role = roles.role
-    n = p.size
-    seen_until = t.diagnosis[roles.tumour] + _days(rng, n, 0, 3 * 365)
-    last = np.minimum(o.last_contact[p], seen_until)
-    death = o.death[p]
-    knows_death = (~np.isnat(death)) & ((death <= last) | (role == "death"))
-    last = np.where(role == "death", death, last)
-    last = np.minimum(last, closing)
-    cause = np.where(o.cancer_death[p], cause_icd10[roles.tumour], o.cause[p])
-    tell_cause = knows_death & ((role == "death") | (rng.random(n) < 0.5))
-    return {
-        "vital_status": np.where(knows_death, "2", "1"),
-        "last_contact_date": _date_text(np.where(knows_death, death, last)),
-        "death_date": _date_text(np.where(knows_death, death, np.datetime64("NaT"))),
-        "cause_of_death": np.where(tell_cause & (cause != ""), cause, None),
-    }
+    role, death = pl.col("role"), pl.col("death")
+    seen = pl.min_horizontal(pl.col("last_contact"), pl.col("diagnosis") + _days(u(27) * 3 * 365))
+    knows = death.is_not_null() & ((death <= seen) | (role == "death"))
+    last = pl.min_horizontal(pl.when(knows).then(death).otherwise(seen), pl.lit(closing))
+    cause = pl.when("cancer_death").then("t_cause").otherwise("other_cause")
+    return f.with_columns(
+        vital_status=pl.when(knows).then(pl.lit("2")).otherwise(pl.lit("1")),
+        last_contact_date=_iso(last),
+        death_date=pl.when(knows).then(_iso(death)),
+        cause_of_death=pl.when(knows & ((role == "death") | (u(28) < 0.5))).then(cause),
+    )
 
 
-def to_frame(columns: dict) -> pl.DataFrame:
-    """The canonical frame: every column as text, '' and None as null, in contract order."""
-    series = []
-    for name in NAMES:
-        value = columns.get(name)
-        if value is None:
-            s = pl.Series(name, [None] * len(next(iter(columns.values()))), dtype=pl.String)
-        elif isinstance(value, pl.Series):
-            s = value.alias(name).cast(pl.String)
-        else:
-            s = pl.Series(name, np.asarray(value).tolist(), dtype=pl.String)
-        series.append(s)
-    frame = pl.DataFrame(series)
-    return frame.with_columns(pl.all().replace("", None))
+def report_columns(rng, base: pl.DataFrame, closing: date) -> pl.DataFrame:
+    """All canonical columns of the chunk's reports (in contract order, text, nulls)."""
+    draws = rng.random((base.height, U))
+    f = slips(rng, base, draws)
+    f = f.with_columns(pl.Series(f"u{i}", draws[:, i]) for i in range(U))
+    nos_sites = nos_topography(base["t_topography"])
+    lazy = name_columns(f.lazy())
+    lazy = identity_columns(lazy)
+    lazy = date_columns(lazy)
+    lazy = code_columns(lazy, nos_sites)
+    lazy = stage_columns(lazy)
+    lazy = treatment_columns(lazy)
+    lazy = outcome_columns(lazy, closing)
+    return lazy.select([pl.col(n).cast(pl.String).replace("", None) for n in NAMES]).collect()

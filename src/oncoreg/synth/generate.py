@@ -4,15 +4,17 @@ Output folder::
 
     population.csv          province_code, sex, age_group, year, pyrs (scaled like the cases)
     facilities.csv          the reporting facilities (the facility-import CSV)
-    reports/csv/<F>.csv     canonical report CSV of each facility that sends CSV
-    reports/xlsx/<F>.xlsx   hospital workbooks (through the facility's mapping profile)
-    reports/fhir/<F>/...    FHIR R4 mCODE bundles, one per patient per facility
-    reports/naaccr/<F>.xml  NAACCR XML
+    reports/csv/<F>-<Y>.csv     canonical report CSV of facility F for diagnosis year Y
+    reports/xlsx/<F>-<Y>.xlsx   hospital workbooks (through the facility's mapping profile)
+    reports/fhir/<F>/<Y>/...    FHIR R4 mCODE bundles, one per patient per facility and year
+    reports/naaccr/<F>-<Y>.xml  NAACCR XML
     truth/reports.csv       report_id, facility_code, person_id, tumour_id, role, injected_error
     truth/tumours.csv       the true tumours; truth/persons.csv the true persons
     manifest.json           parameters, counts and files
 
-Each facility sends all its reports in one format, so each report is in exactly one file.
+Each facility sends its reports in one format, one file (or folder) per year of diagnosis,
+as hospitals send annual returns; each report is in exactly one file. Reports are built and
+written one year at a time, so memory follows a year's reports, not the whole registry.
 The same parameters and seed give byte-identical files.
 """
 
@@ -27,6 +29,7 @@ import numpy as np
 import polars as pl
 
 from oncoreg.errors import InputError
+from oncoreg.synth import errors
 from oncoreg.synth import facilities as facility_mod
 from oncoreg.synth import outcomes as outcome_mod
 from oncoreg.synth import reports as report_mod
@@ -113,31 +116,50 @@ def generate(
     _dco_dates(all_tumours, fate)
     facs = facility_mod.facilities(facilities, formats, rng)
     causes = _cause_codes(all_tumours, people)
-    frame, roles, ident, injected = report_mod.build(
-        rng, people, all_tumours, fate, facs, closing, invalid_share, causes
-    )
     out = Path(out)
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    files = _write_all(tmp, frame, facs, formats)
-    _write_truth(tmp, frame, roles, injected, people, all_tumours, fate, ident, causes)
+    (tmp / "truth").mkdir(parents=True)
+    plan = report_mod.plan(rng, people, all_tumours, fate, facs, causes)
+    files, reports, invalid = _write_reports(rng, tmp, plan, facs, formats, closing, invalid_share)
+    _write_truth(tmp, plan, all_tumours, causes)
     _write_population(tmp, span, scale)
     _write_facilities(tmp, facs)
     result = SynthResult(
-        out,
-        persons,
-        all_tumours.person.size,
-        frame.height,
-        len(facs),
-        int((injected != "").sum()),
-        scale,
-        files,
+        out, persons, all_tumours.person.size, reports, len(facs), invalid, scale, files
     )
     _write_manifest(tmp, result, span, seed, formats, invalid_share)
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return result
+
+
+def _write_reports(rng, root: Path, plan, facs, formats, closing, invalid_share):
+    fmt_of = {f.code: f.format for f in facs}
+    counts = dict.fromkeys(formats, 0)
+    total = invalid = 0
+    truth_path = root / "truth" / "reports.csv"
+    with truth_path.open("w", encoding="utf-8", newline="") as truth_file:
+        for year in np.unique(plan.report_year):
+            rows = np.flatnonzero(plan.report_year == year)
+            frame, truth = report_mod.chunk(rng, plan, rows, closing)
+            frame, injected = errors.inject(rng, frame, invalid_share)
+            truth = truth.with_columns(
+                injected_error=pl.Series(injected.tolist(), dtype=pl.String).replace("", None)
+            )
+            truth.write_csv(truth_file, include_header=total == 0)
+            frame = frame.sort("facility_code", "report_id")
+            bounds = frame.select(pl.col("facility_code").rle()).unnest("facility_code")
+            start = 0
+            for length, code in bounds.select("len", "value").iter_rows():
+                fmt = fmt_of[code]
+                part = frame.slice(start, length)
+                _writer(fmt)(root / "reports" / fmt, f"{code}-{year}", part)
+                counts[fmt] += length
+                start += length
+            total += frame.height
+            invalid += int((injected != "").sum())
+    return counts, total, invalid
 
 
 def _death_or_end(fate, closing) -> np.ndarray:
@@ -173,17 +195,6 @@ def _cause_codes(t, people) -> np.ndarray:
     return np.array([convert(k) for k in uniques], dtype=object)[inverse]
 
 
-def _write_all(root: Path, frame: pl.DataFrame, facs, formats) -> dict[str, int]:
-    fmt_of = {f.code: f.format for f in facs}
-    counts = dict.fromkeys(formats, 0)
-    for (code,), part in frame.group_by(["facility_code"], maintain_order=True):
-        fmt = fmt_of[code]
-        part = part.sort("report_id")
-        _writer(fmt)(root / "reports" / fmt, code, part)
-        counts[fmt] += part.height
-    return counts
-
-
 def _writer(fmt: str):
     def csv(folder: Path, code: str, part: pl.DataFrame) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -201,7 +212,8 @@ def _writer(fmt: str):
     def fhir(folder: Path, code: str, part: pl.DataFrame) -> None:
         from oncoreg.export.fhir import write_fhir_bundles
 
-        write_fhir_bundles(part, folder)
+        facility, _, year = code.rpartition("-")
+        write_fhir_bundles(part, folder / facility / year)
 
     def naaccr(folder: Path, code: str, part: pl.DataFrame) -> None:
         from oncoreg.export.naaccr import write_naaccr
@@ -212,57 +224,46 @@ def _writer(fmt: str):
     return {"csv": csv, "xlsx": xlsx, "fhir": fhir, "naaccr": naaccr}[fmt]
 
 
-def _text_dates(values: np.ndarray) -> pl.Series:
-    return pl.Series(values.astype("datetime64[ms]")).dt.strftime("%Y-%m-%d")
-
-
-def _write_truth(root, frame, roles, injected, people, t, fate, ident, causes) -> None:
+def _write_truth(root: Path, plan, t, causes) -> None:
     folder = root / "truth"
-    folder.mkdir()
-    pl.DataFrame(
-        {
-            "report_id": frame["report_id"],
-            "facility_code": frame["facility_code"],
-            "person_id": roles.tumour_person + 1,
-            "tumour_id": roles.tumour + 1,
-            "role": pl.Series(roles.role, dtype=pl.String),
-            "injected_error": pl.Series(injected, dtype=pl.String).replace("", None),
-        }
-    ).write_csv(folder / "reports.csv")
     site_ids = np.array([s.id for s in sites()], dtype=object)
+    tumours = plan.tumours
     pl.DataFrame(
         {
             "tumour_id": np.arange(1, t.person.size + 1),
             "person_id": t.person + 1,
             "sequence": t.sequence,
-            "site": pl.Series(site_ids[t.site], dtype=pl.String),
-            "topography": pl.Series(t.topography, dtype=pl.String),
-            "morphology": pl.Series(t.morphology, dtype=pl.String),
-            "icd10": pl.Series(causes, dtype=pl.String),
-            "basis": pl.Series(t.basis, dtype=pl.String),
-            "grade": pl.Series(t.grade, dtype=pl.String),
-            "stage": pl.Series(t.stage, dtype=pl.String).replace("", None),
-            "laterality": pl.Series(t.laterality, dtype=pl.String),
-            "diagnosis_date": _text_dates(t.diagnosis),
+            "site": pl.Series(site_ids[t.site].tolist(), dtype=pl.String),
+            "topography": tumours["t_topography"],
+            "morphology": tumours["t_morphology"],
+            "icd10": tumours["t_cause"],
+            "basis": tumours["basis"],
+            "grade": tumours["t_grade"],
+            "stage": tumours["stage"].replace("", None),
+            "laterality": tumours["t_laterality"],
+            "diagnosis_date": tumours["diagnosis"],
         }
     ).write_csv(folder / "tumours.csv")
-    pl.DataFrame(
-        {
-            "person_id": np.arange(1, people.sex.size + 1),
-            "family_name": pl.Series(ident.family, dtype=pl.String),
-            "middle_name": pl.Series(ident.middle, dtype=pl.String).replace("", None),
-            "given_name": pl.Series(ident.given, dtype=pl.String),
-            "sex": pl.Series(people.sex, dtype=pl.String),
-            "birth_date": _text_dates(people.birth),
-            "province_code": pl.Series(people.province, dtype=pl.String),
-            "national_id": pl.Series(ident.national_id, dtype=pl.String),
-            "vital_status": np.where(np.isnat(fate.death), "1", "2"),
-            "last_contact_date": _text_dates(fate.last_contact),
-            "death_date": _text_dates(fate.death),
-            "cause_of_death": pl.Series(
-                np.where(fate.cancer_death, "cancer", fate.cause), dtype=pl.String
-            ).replace("", None),
-        }
+    p = plan.persons
+    p.select(
+        pl.int_range(1, p.height + 1).alias("person_id"),
+        pl.col("family").alias("family_name"),
+        pl.col("middle").replace("", None).alias("middle_name"),
+        pl.col("given").alias("given_name"),
+        "sex",
+        pl.col("birth").alias("birth_date"),
+        pl.col("province_2004").alias("province_code"),
+        "national_id",
+        pl.when(pl.col("death").is_null())
+        .then(pl.lit("1"))
+        .otherwise(pl.lit("2"))
+        .alias("vital_status"),
+        pl.col("last_contact").alias("last_contact_date"),
+        pl.col("death").alias("death_date"),
+        pl.when("cancer_death")
+        .then(pl.lit("cancer"))
+        .otherwise("other_cause")
+        .alias("cause_of_death"),
     ).write_csv(folder / "persons.csv")
 
 
