@@ -27,8 +27,14 @@ def main() -> None:
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="oncoreg-bench-synth-")) / "registry"
     started = time.perf_counter()
-    result = generate(persons=args.persons, years="2015-2024", facilities=args.facilities,
-                      seed=1, out=out, formats=("csv",))
+    result = generate(
+        persons=args.persons,
+        years="2015-2024",
+        facilities=args.facilities,
+        seed=1,
+        out=out,
+        formats=("csv",),
+    )
     seconds = time.perf_counter() - started
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"persons        {result.persons:>12,}")
