@@ -211,3 +211,21 @@ def test_bad_parameters_are_refused(tmp_path, kwargs, message):
     with pytest.raises(InputError, match=message):
         generate(out=tmp_path / "x", **({"persons": 10} | kwargs))
     assert not (tmp_path / "x").exists()
+
+
+def test_dates_of_clean_reports_are_consistent(registry):
+    """Outside the injected errors, no report has a contact, death or treatment before its
+    diagnosis, or a treatment after the last contact."""
+    truth = pl.read_csv(registry / "truth" / "reports.csv", infer_schema=False)
+    clean = _reports(registry).join(
+        truth.filter(pl.col("injected_error").is_not_null()),
+        on=["facility_code", "report_id"],
+        how="anti",
+    )
+    dated = clean.filter(pl.col("diagnosis_date").is_not_null())
+    assert (dated["last_contact_date"] >= dated["diagnosis_date"]).all()
+    deaths = dated.filter(pl.col("death_date").is_not_null())
+    assert (deaths["death_date"] >= deaths["diagnosis_date"]).all()
+    treated = dated.filter(pl.col("first_treatment_date").is_not_null())
+    assert (treated["first_treatment_date"] >= treated["diagnosis_date"]).all()
+    assert (treated["first_treatment_date"] <= treated["last_contact_date"]).all()

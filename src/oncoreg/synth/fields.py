@@ -156,7 +156,7 @@ def date_columns(f: pl.LazyFrame) -> pl.LazyFrame:
     role = pl.col("role")
     dx = (
         pl.when(role == "treating")
-        .then(pl.col("diagnosis") + _days(u(16) * 31))
+        .then(pl.min_horizontal(pl.col("diagnosis") + _days(u(16) * 31), "last_contact"))
         .when(role == "lab")
         .then(pl.col("diagnosis") - _days(u(16) * 15))
         .when((role == "death") & (pl.col("basis") != "0"))
@@ -284,14 +284,17 @@ def treatment_columns(f: pl.LazyFrame) -> pl.LazyFrame:
         systemic_other=flag(u(25), 0.1),
     )
     any_treatment = treated & ((pl.col("surgery") == "1") | (pl.col("chemotherapy") == "1"))
-    first = pl.col("diagnosis") + _days(7 + pl.col("u26") * 54)
+    first = pl.coalesce("report_dx", "diagnosis") + _days(7 + pl.col("u26") * 54)
     return f.with_columns(first_treatment_date=pl.when(any_treatment).then(_iso(first)))
 
 
 def outcome_columns(f: pl.LazyFrame, closing: date) -> pl.LazyFrame:
     """Vital status as each facility last knew it; deaths with causes from registration."""
     role, death = pl.col("role"), pl.col("death")
-    seen = pl.min_horizontal(pl.col("last_contact"), pl.col("diagnosis") + _days(u(27) * 3 * 365))
+    seen = pl.max_horizontal(
+        pl.min_horizontal(pl.col("last_contact"), pl.col("diagnosis") + _days(u(27) * 3 * 365)),
+        "report_dx",
+    )
     knows = death.is_not_null() & ((death <= seen) | (role == "death"))
     last = pl.min_horizontal(pl.when(knows).then(death).otherwise(seen), pl.lit(closing))
     cause = pl.when("cancer_death").then("t_cause").otherwise("other_cause")
@@ -316,4 +319,9 @@ def report_columns(rng, base: pl.DataFrame, closing: date) -> pl.DataFrame:
     lazy = stage_columns(lazy)
     lazy = treatment_columns(lazy)
     lazy = outcome_columns(lazy, closing)
+    lazy = lazy.with_columns(  # a treatment the facility saw happened by its last contact
+        first_treatment_date=pl.when(
+            pl.col("first_treatment_date") <= pl.col("last_contact_date")
+        ).then("first_treatment_date")
+    )
     return lazy.select([pl.col(n).cast(pl.String).replace("", None) for n in NAMES]).collect()

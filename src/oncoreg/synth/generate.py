@@ -111,7 +111,7 @@ def generate(
     closing = np.datetime64(f"{span[-1]}-12-31")
     people, first, scale = tumour_mod.draw(rng, persons, span)
     fate = outcome_mod.simulate(rng, people, first, closing)
-    second = tumour_mod.second_primaries(rng, people, first, closing, _death_or_end(fate, closing))
+    second = tumour_mod.second_primaries(rng, people, first, closing, fate.last_contact)
     all_tumours = tumour_mod.concat(first, second)
     _dco_dates(all_tumours, fate)
     facs = facility_mod.facilities(facilities, formats, rng)
@@ -160,10 +160,6 @@ def _write_reports(rng, root: Path, plan, facs, formats, closing, invalid_share)
             total += frame.height
             invalid += int((injected != "").sum())
     return counts, total, invalid
-
-
-def _death_or_end(fate, closing) -> np.ndarray:
-    return np.where(np.isnat(fate.death), closing + np.timedelta64(1, "D"), fate.death)
 
 
 def _dco_dates(t, fate) -> None:

@@ -168,14 +168,15 @@ def _laterality(rng, site: Site, m: int) -> np.ndarray:
 
 
 def second_primaries(
-    rng, persons: Persons, first: Tumours, end: np.datetime64, death: np.ndarray
+    rng, persons: Persons, first: Tumours, end: np.datetime64, last_contact: np.ndarray
 ) -> Tumours:
-    """Second primaries for a few percent of persons, diagnosed 0.5-6 years after the first
-    and before death and the end of the period; a site different from the first."""
+    """Second primaries for a few percent of persons, diagnosed 0.5-6 years after the first,
+    by the person's last contact (or death) and the end of the period; a site different
+    from the first."""
     chosen = np.flatnonzero(rng.random(first.person.size) < SECOND_PRIMARY_SHARE)
     lag = np.round(rng.uniform(0.5, 6.0, chosen.size) * 365.25).astype("timedelta64[D]")
     when = first.diagnosis[chosen] + lag
-    ok = (when <= end) & (when < death[chosen])
+    ok = (when <= end) & (when <= last_contact[chosen])
     chosen, when = chosen[ok], when[ok]
     sex_index = np.where(persons.sex[chosen] == "1", 0, 1)
     site_index = _other_site(rng, sex_index, persons.age_group[chosen], first.site[chosen])
