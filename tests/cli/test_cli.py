@@ -51,12 +51,13 @@ def test_help_lists_every_command_with_an_example(registry, capsys):
 
 
 def test_demo_then_list_and_reinit(registry, capsys):
-    code, out, _ = run(capsys, "demo")
+    code, out, _ = run(capsys, "demo", "--persons", "300", "--formats", "csv")
     assert code == 0, out
     assert (registry / "oncoreg.db").exists()
     assert (registry / "oncoreg.secret").stat().st_mode & 0o077 == 0
     assert "provinces added: 97" in out
-    assert re.search(r"facilities: \d+ added", out)
+    assert re.search(r"facilities: 30 added", out)
+    assert "300 persons" in out and (registry / "oncoreg-data" / "truth" / "reports.csv").exists()
     code, out, _ = run(capsys, "facilities", "list", "--format", "json")
     listed = json.loads(out)
     assert code == 0 and listed["count"] >= 20

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
 
 from oncoreg.cli.output import console
 from oncoreg.services.facilities import import_facilities, list_facilities
-from oncoreg.services.registry import demo_facilities_file, init_registry
+from oncoreg.services.registry import init_registry
 from oncoreg.settings import get_settings
 from oncoreg.store import Store
+
+DEMO_FORMATS = "csv,xlsx,fhir,naaccr"
 
 
 def register(app: typer.Typer) -> None:
@@ -32,28 +35,35 @@ def init() -> None:
 
 
 def demo(
-    facilities: Path | None = typer.Option(
-        None, "--facilities", help="Facility CSV to load instead of the shipped demo list."
-    ),
+    data: Path = typer.Option(Path("oncoreg-data"), help="Folder for the generated demo data."),
+    persons: int = typer.Option(20_000, help="Persons with cancer in the demo registry."),
+    facilities: int = typer.Option(30, help="Reporting facilities in the demo registry."),
+    seed: int = typer.Option(1, help="Random seed of the demo data."),
+    formats: str = typer.Option(DEMO_FORMATS, help="Formats the demo hospitals send."),
 ) -> None:
-    """Run the main job on the registry: init it and load the demo facility list.
+    """Run the main job: init the registry, generate a synthetic demo registry into DATA
+    (hospital reports in all formats, population, ground truth) and load its facilities.
 
     Example: oncoreg demo
     """
+    from oncoreg.synth import generate
+
     init()
+    started = time.perf_counter()
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+    synth = generate(persons=persons, facilities=facilities, seed=seed, out=data, formats=chosen)
+    console.print(
+        f"demo data: {synth.persons} persons, {synth.tumours} tumours, {synth.reports} hospital "
+        f"reports from {synth.facilities} facilities in {time.perf_counter() - started:.1f} s "
+        f"-> {data} (" + ", ".join(f"{k} {v}" for k, v in synth.files.items()) + ")"
+    )
     store = Store.from_settings(get_settings())
     try:
-        path = facilities or demo_facilities_file()
-        result = import_facilities(store, path, actor="oncoreg demo")
-        console.print(
-            f"facilities: {result.inserted} added, {result.updated} updated, "
-            f"{result.unchanged} unchanged (from {path.name})"
-        )
+        loaded = import_facilities(store, data / "facilities.csv", actor="oncoreg demo")
         listed = list_facilities(store)
     finally:
         store.dispose()
-    by_type: dict[str, int] = {}
-    for f in listed:
-        by_type[f.type] = by_type.get(f.type, 0) + 1
-    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(by_type.items()))
-    console.print(f"the registry now has {len(listed)} facilities: {summary}")
+    console.print(
+        f"facilities: {loaded.inserted} added, {loaded.updated} updated, "
+        f"{loaded.unchanged} unchanged; the registry now has {len(listed)} facilities"
+    )
