@@ -6,7 +6,7 @@ Output folder::
     facilities.csv          the reporting facilities (the facility-import CSV)
     reports/csv/<F>-<Y>.csv     canonical report CSV of facility F for diagnosis year Y
     reports/xlsx/<F>-<Y>.xlsx   hospital workbooks (through the facility's mapping profile)
-    reports/fhir/<F>/<Y>/...    FHIR R4 mCODE bundles, one per patient per facility and year
+    reports/fhir/<Y>/<F>/...    FHIR R4 mCODE bundles, one per patient per facility and year
     reports/naaccr/<F>-<Y>.xml  NAACCR XML
     truth/reports.csv       report_id, facility_code, person_id, tumour_id, role, injected_error
     truth/tumours.csv       the true tumours; truth/persons.csv the true persons
@@ -208,8 +208,8 @@ def _writer(fmt: str):
     def fhir(folder: Path, code: str, part: pl.DataFrame) -> None:
         from oncoreg.export.fhir import write_fhir_bundles
 
-        facility, _, year = code.rpartition("-")
-        write_fhir_bundles(part, folder / facility / year)
+        _, _, year = code.rpartition("-")
+        write_fhir_bundles(part, folder / year)
 
     def naaccr(folder: Path, code: str, part: pl.DataFrame) -> None:
         from oncoreg.export.naaccr import write_naaccr
