@@ -50,6 +50,9 @@ def inject(rng, frame: pl.DataFrame, share: float) -> tuple[pl.DataFrame, np.nda
     opposite = [SEX_SPECIFIC.get(str(t)[:3]) for t in topo]
     fallback = np.array([o is None for o in opposite], dtype=bool)
     kind[sex_rows[fallback]] = "unknown-topography"
+    age_rows = rows[kind[rows] == "age-mismatch"]  # detectable only against a birth date
+    no_birth = np.array(frame["birth_date"].gather(age_rows).is_null().to_list(), dtype=bool)
+    kind[age_rows[no_birth]] = "unknown-morphology"
     touched = (
         "diagnosis_date",
         "last_contact_date",
@@ -91,5 +94,3 @@ def _apply(rng, c: dict[str, np.ndarray], kind: np.ndarray) -> None:
     for i in rows("age-mismatch"):
         age = c["age_at_diagnosis"][i]
         c["age_at_diagnosis"][i] = str(int(age) + 11) if age else "7"
-        if not age:
-            c["birth_date"][i] = c["birth_date"][i] or "1950"

@@ -142,13 +142,27 @@ def _fill_site(rng, site: Site, idx, topo, morph, basis, grade, stage, lat) -> N
     lat[idx] = _laterality(rng, site, m)
 
 
+T_CELL = ("9700", "9701", "9702", "9705", "9708", "9709", "9714", "9716", "9717", "9718",
+          "9827", "9831", "9834", "9837")
+NK_CELL = ("9719", "9948")
+UNDIFFERENTIATED = ("8020", "8021", "8082")
+
+
 def _grades(rng, morph, non_mv) -> np.ndarray:
-    haem = np.array([c[:2] in ("95", "96", "97", "98", "99") for c in morph])
+    """Grade by histology as a pathologist codes it: differentiation 1-3 for solid tumours,
+    4 for undifferentiated carcinomas, cell lineage (T 5, B 6, NK 8) for lymphomas and
+    leukaemias, 9 (not determined) for in situ tumours and non-microscopic diagnoses."""
+    histology = np.array([c[:4] for c in morph], dtype=object)
+    haem = np.array([h[:2] in ("95", "96", "97", "98", "99") for h in histology])
     g = rng.choice(
         np.array(["1", "2", "3", "9"], dtype=object), morph.size, p=[0.2, 0.4, 0.25, 0.15]
     )
-    g[haem] = rng.choice(np.array(["5", "6", "9"], dtype=object), haem.sum(), p=[0.15, 0.6, 0.25])
-    g[non_mv] = "9"
+    lineage = rng.choice(np.array(["6", "9"], dtype=object), morph.size, p=[0.75, 0.25])
+    lineage[np.isin(histology, T_CELL)] = "5"
+    lineage[np.isin(histology, NK_CELL)] = "8"
+    g[haem] = lineage[haem]
+    g[np.isin(histology, UNDIFFERENTIATED)] = "4"
+    g[np.array([c.endswith("/2") for c in morph]) | non_mv] = "9"
     return g
 
 
