@@ -7,7 +7,7 @@ import sys
 import typer
 
 from oncoreg import __version__
-from oncoreg.cli import codes, db, facilities, registry, synth
+from oncoreg.cli import codes, db, facilities, registry, reports, synth
 from oncoreg.cli.output import show_error
 from oncoreg.errors import OncoregError
 
@@ -15,6 +15,10 @@ EXAMPLES = {
     "init": "oncoreg init",
     "demo": "oncoreg demo",
     "synth": "oncoreg synth --persons 20000 --years 2015-2024 --facilities 30 --seed 1 --out data",
+    "import": "oncoreg import reports/csv/VN-K-2024.csv --dry-run",
+    "check": "oncoreg check --out checks.csv",
+    "confirm": "oncoreg confirm VN-K VN-K-0000017 CONS-BASIS-HISTOLOGY --user lan",
+    "quality": "oncoreg quality --year 2022 --by site,sex",
     "db upgrade": "oncoreg db upgrade",
     "db current": "oncoreg db current",
     "facilities import": "oncoreg facilities import hospitals.csv --skip-bad-rows",
@@ -59,6 +63,7 @@ def _root(
 
 registry.register(app)
 synth.register(app)
+reports.register(app)
 app.add_typer(db.app, name="db")
 app.add_typer(facilities.app, name="facilities")
 app.add_typer(codes.app, name="codes")

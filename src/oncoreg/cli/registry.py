@@ -61,9 +61,58 @@ def demo(
     try:
         loaded = import_facilities(store, data / "facilities.csv", actor="oncoreg demo")
         listed = list_facilities(store)
+        console.print(
+            f"facilities: {loaded.inserted} added, {loaded.updated} updated, "
+            f"{loaded.unchanged} unchanged; the registry now has {len(listed)} facilities"
+        )
+        _import_demo(store, data)
+        _quality_summary(store)
     finally:
         store.dispose()
+
+
+def demo_report_files(data: Path) -> list[Path]:
+    """The demo's report files: CSV, Excel and NAACCR files, and the FHIR folder."""
+    reports = data / "reports"
+    files = sorted((reports / "csv").glob("*.csv")) + sorted((reports / "xlsx").glob("*.xlsx"))
+    files += sorted((reports / "naaccr").glob("*.xml"))
+    if (reports / "fhir").is_dir():
+        files.append(reports / "fhir")
+    return [f for f in files if not f.name.endswith(".rejects.csv")]
+
+
+def _import_demo(store: Store, data: Path) -> None:
+    from oncoreg.services.imports import import_file
+
+    totals = {"files": 0, "rows": 0, "imported": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+    by_format: dict[str, int] = {}
+    started = time.perf_counter()
+    for path in demo_report_files(data):
+        summary = import_file(store, path, actor="oncoreg demo")
+        totals["files"] += 1
+        totals["rows"] += summary.rows_read
+        for key in ("imported", "updated", "unchanged", "rejected"):
+            totals[key] += getattr(summary, key)
+        by_format[summary.format] = by_format.get(summary.format, 0) + summary.rows_read
+    seconds = time.perf_counter() - started
     console.print(
-        f"facilities: {loaded.inserted} added, {loaded.updated} updated, "
-        f"{loaded.unchanged} unchanged; the registry now has {len(listed)} facilities"
+        f"import: {totals['files']} files, {totals['rows']} reports read "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(by_format.items()))}), "
+        f"{totals['imported']} imported, {totals['updated']} updated, "
+        f"{totals['unchanged']} unchanged, {totals['rejected']} rejected "
+        f"(reasons in *.rejects.csv) in {seconds:.1f} s"
+    )
+
+
+def _quality_summary(store: Store) -> None:
+    from oncoreg.checks.quality import HEADERS, INDICATORS
+    from oncoreg.cli.output import Format, show_rows
+    from oncoreg.services.checking import quality
+
+    table = quality(store, ["site"]).sort("cases", descending=True).head(12)
+    show_rows(
+        ["site", *(HEADERS[i] for i in INDICATORS)],
+        table.select("site", *INDICATORS).rows(),
+        Format.TABLE,
+        title="Data quality of the stored reports, leading sites (per report)",
     )

@@ -7,8 +7,10 @@ from oncoreg.store.database import Store, make_engine
 from oncoreg.store.migrate import current_revision, head_revision, upgrade
 from oncoreg.store.tables import (
     AuditEvent,
+    CheckFinding,
     Facility,
     FollowUp,
+    ImportBatch,
     Person,
     Province,
     Source,
@@ -18,6 +20,8 @@ from oncoreg.store.tables import (
 
 __all__ = [
     "AuditEvent",
+    "CheckFinding",
+    "ImportBatch",
     "Facility",
     "FollowUp",
     "Person",

@@ -198,7 +198,27 @@ class Source(PersonFields, TumourFields, Audited, Base):
     facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), index=True)
     report_id: Mapped[str] = mapped_column(String(64))
     tumour_id: Mapped[int | None] = mapped_column(ForeignKey("tumours.id"), index=True)
+    patient_no: Mapped[str | None] = mapped_column(String(64))
+    full_name: Mapped[str | None] = mapped_column(String(200))
     age_at_diagnosis: Mapped[int | None] = mapped_column(SmallInteger)
+    tnm_t: Mapped[str | None] = mapped_column(String(8))
+    tnm_n: Mapped[str | None] = mapped_column(String(8))
+    tnm_m: Mapped[str | None] = mapped_column(String(8))
+    summary_stage: Mapped[str | None] = mapped_column(String(2))
+    first_treatment_date: Mapped[date | None] = mapped_column(Date)
+    surgery: Mapped[str | None] = mapped_column(String(1))
+    radiotherapy: Mapped[str | None] = mapped_column(String(1))
+    chemotherapy: Mapped[str | None] = mapped_column(String(1))
+    systemic_other: Mapped[str | None] = mapped_column(String(1))
+    vital_status: Mapped[str | None] = mapped_column(String(1))
+    last_contact_date: Mapped[date | None] = mapped_column(Date)
+    death_date: Mapped[date | None] = mapped_column(Date)
+    cause_of_death: Mapped[str | None] = mapped_column(String(8))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    row_number: Mapped[int | None] = mapped_column(Integer)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    raw: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     facility: Mapped[Facility] = relationship()
@@ -206,6 +226,42 @@ class Source(PersonFields, TumourFields, Audited, Base):
 
     def audit_scope(self) -> int | None:
         return self.facility_id
+
+
+class ImportBatch(Base):
+    """One import of one file: all its rows are written in one transaction, or none."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_hash: Mapped[str] = mapped_column(String(64), index=True)
+    format: Mapped[str] = mapped_column(String(16))
+    profile: Mapped[str | None] = mapped_column(String(64))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    findings: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class CheckFinding(Base):
+    """A warning or info finding of a check on a stored report; a registrar may confirm it."""
+
+    __tablename__ = "check_findings"
+    __table_args__ = (UniqueConstraint("source_id", "rule_id", name="source_rule"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(48))
+    severity: Mapped[str] = mapped_column(String(8))
+    field: Mapped[str] = mapped_column(String(120))
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class FollowUp(Audited, Base):

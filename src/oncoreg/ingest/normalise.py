@@ -1,0 +1,189 @@
+"""Normalisation of read reports into the typed values the checks and the store use.
+
+Input: canonical text columns (see :mod:`oncoreg.ingest.canonical`) as the readers give
+them. Output, per report: names split family-first (and the full name as written), partial
+dates as a date plus its precision (a year-only birth date is the year's first day with
+precision ``year``, never "1 January"), codes in canonical form (``C509`` -> ``C50.9``,
+``8500`` + ``3`` -> morphology ``8500`` and morphology code ``8500/3``), the province in
+both eras, the age computed from the dates where it is missing, and a content hash of the
+report. Values that cannot be parsed are kept as given and flagged (``<field>_invalid``)
+so that the checks can say so; nothing is dropped or silently "fixed".
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+from oncoreg.codes.morphology import split_morphology
+from oncoreg.codes.provinces import province, to_2025
+from oncoreg.codes.topography import normalise_topography
+from oncoreg.errors import InputError
+from oncoreg.ingest.canonical import NAMES
+
+DATE_FIELDS = (
+    "birth_date",
+    "diagnosis_date",
+    "last_contact_date",
+    "death_date",
+    "first_treatment_date",
+)
+ISO_PARTIAL = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+
+
+def _date(name: str) -> list[pl.Expr]:
+    """``name`` (Date), ``name_precision`` and ``name_invalid`` from ISO partial text."""
+    text = pl.col(name)
+    shape_ok = text.str.contains(ISO_PARTIAL)
+    padded = (
+        pl.when(text.str.len_chars() == 4)
+        .then(text + "-01-01")
+        .when(text.str.len_chars() == 7)
+        .then(text + "-01")
+        .otherwise(text)
+    )
+    parsed = pl.when(shape_ok).then(padded.str.to_date("%Y-%m-%d", strict=False))
+    precision = (
+        pl.when(text.is_null())
+        .then(pl.lit("unknown"))
+        .when(parsed.is_null())
+        .then(pl.lit("invalid"))
+        .when(text.str.len_chars() == 4)
+        .then(pl.lit("year"))
+        .when(text.str.len_chars() == 7)
+        .then(pl.lit("month"))
+        .otherwise(pl.lit("day"))
+    )
+    return [
+        parsed.alias(f"{name}_value"),
+        precision.alias(f"{name}_precision"),
+        (text.is_not_null() & parsed.is_null()).alias(f"{name}_invalid"),
+    ]
+
+
+def _split_names() -> list[pl.Expr]:
+    """Name parts: as given, else split from the full name (family name first)."""
+    from oncoreg.synth.names import split_full_name
+
+    parts = pl.col("full_name").map_elements(
+        lambda full: dict(zip(("f", "m", "g"), split_full_name(full), strict=True)),
+        return_dtype=pl.Struct({"f": pl.String, "m": pl.String, "g": pl.String}),
+    )
+    has_parts = pl.any_horizontal(
+        pl.col(c).is_not_null() for c in ("family_name", "middle_name", "given_name")
+    )
+    out = []
+    for column, key in (("family_name", "f"), ("middle_name", "m"), ("given_name", "g")):
+        split = parts.struct.field(key).replace("", None)
+        out.append(pl.when(has_parts).then(pl.col(column)).otherwise(split).alias(column))
+    return out
+
+
+def _dco_incidence() -> pl.Expr:
+    """A death certificate only report is incident at death (IARC): its missing diagnosis
+    date is the date of death."""
+    dco = (pl.col("basis") == "0") & pl.col("diagnosis_date").is_null()
+    return (
+        pl.when(dco).then(pl.col("death_date")).otherwise("diagnosis_date").alias("diagnosis_date")
+    )
+
+
+def _mapping(values: pl.Series, fn) -> dict[str, str | None]:
+    out = {}
+    for value in values.drop_nulls().unique().to_list():
+        try:
+            out[value] = fn(value)
+        except InputError:
+            out[value] = None
+    return out
+
+
+def _codes(frame: pl.DataFrame) -> list[pl.Expr]:
+    """Topography, morphology/behaviour and province columns in canonical form."""
+    topo = _mapping(frame["topography"], normalise_topography)
+    pairs = frame.select(
+        pl.concat_str(["morphology", pl.lit("|"), pl.col("behaviour").fill_null("")]).alias("p")
+    )["p"]
+    morph = _mapping(pairs, lambda p: "/".join(split_morphology(*p.split("|"))[:2]))
+    new = _mapping(frame["province_code"], to_2025)
+    old = _mapping(frame["province_code"], _code_2004)
+    pair = pl.concat_str(["morphology", pl.lit("|"), pl.col("behaviour").fill_null("")])
+    code = pair.replace_strict(morph, default=None, return_dtype=pl.String)
+    return [
+        pl.col("topography").replace_strict(
+            topo, default=pl.col("topography"), return_dtype=pl.String
+        ),
+        pl.when(code.is_not_null())
+        .then(code.str.slice(0, 4))
+        .otherwise("morphology")
+        .alias("morphology"),
+        pl.when(code.is_not_null())
+        .then(code.str.slice(5, 1))
+        .otherwise("behaviour")
+        .alias("behaviour"),
+        code.alias("morph_code"),
+        pl.col("province_code")
+        .replace_strict(new, default=None, return_dtype=pl.String)
+        .alias("province_code_2025"),
+        pl.col("province_code")
+        .replace_strict(old, default=None, return_dtype=pl.String)
+        .alias("province_code_2004"),
+    ]
+
+
+def _code_2004(code: str) -> str | None:
+    """The pre-2025 province of a code, when the code says it unambiguously."""
+    try:
+        old = province(code, era="2004")
+    except InputError:
+        return None
+    try:
+        province(code, era="2025")
+    except InputError:
+        return old.code  # a code that exists only before 2025
+    return old.code if to_2025(old.code) == old.code else None
+
+
+def normalise(frame: pl.DataFrame) -> pl.DataFrame:
+    """Normalise a frame of canonical text columns (plus the readers' ``_`` columns)."""
+    frame = frame.with_columns(pl.col(n).str.strip_chars().replace("", None) for n in NAMES)
+    frame = frame.with_columns(*_split_names(), _dco_incidence())
+    frame = frame.with_columns(_codes(frame))
+    frame = frame.with_columns([e for name in DATE_FIELDS for e in _date(name)])
+    age_text = pl.col("age_at_diagnosis")
+    age = age_text.cast(pl.Int64, strict=False)
+    content = frame.select(
+        pl.concat_str([pl.col(n).fill_null("") for n in NAMES], separator="\x1f")
+    ).to_series()
+    return frame.with_columns(
+        age_at_diagnosis_value=age,
+        age_at_diagnosis_invalid=age_text.is_not_null() & age.is_null(),
+        content_hash=pl.Series([content_hash(text) for text in content.to_list()], dtype=pl.String),
+    )
+
+
+def content_hash(text: str) -> str:
+    """A stable hash of a report's canonical values (BLAKE2b, 128 bits, hex)."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def for_checks(frame: pl.DataFrame) -> pl.DataFrame:
+    """The columns of the check engine (``oncoreg.checks.engine.INPUT_COLUMNS``)."""
+    return frame.select(
+        "facility_code",
+        "report_id",
+        "sex",
+        "topography",
+        "morphology",
+        "behaviour",
+        "grade",
+        "basis",
+        "laterality",
+        "vital_status",
+        *[pl.col(f"{n}_value").alias(n) for n in DATE_FIELDS],
+        *[pl.col(f"{n}_precision") for n in ("birth_date", "diagnosis_date")],
+        *[pl.col(f"{n}_invalid") for n in DATE_FIELDS],
+        pl.col("age_at_diagnosis_value").alias("age_at_diagnosis"),
+        "age_at_diagnosis_invalid",
+    )

@@ -1,0 +1,338 @@
+"""Import of hospital report files: read, normalise, check, store — one batch per file.
+
+A file is one batch, written in one transaction: a crash or an interrupt leaves the whole
+file imported or none of it (the database rolls the transaction back). Every row read ends
+in exactly one count — imported, updated, unchanged or rejected — and every rejected row is
+listed with its reasons in ``<file>.rejects.csv`` beside the input. Rows with warnings are
+stored with their findings, which a registrar can confirm.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import delete, insert, select
+
+from oncoreg.checks.engine import run as run_checks
+from oncoreg.errors import Problem
+from oncoreg.ingest.normalise import for_checks, normalise
+from oncoreg.ingest.readers import read_reports
+from oncoreg.model import AuditAction, RecordStatus
+from oncoreg.services import source_rows
+from oncoreg.services.csvfiles import write_csv
+from oncoreg.store import AuditEvent, CheckFinding, Facility, ImportBatch, Source, Store
+from oncoreg.store.bulk import bulk_insert
+from oncoreg.store.tables import utcnow
+
+KEYS = ["facility_code", "report_id"]
+
+
+@dataclass
+class ImportSummary:
+    """What one import did; imported + updated + unchanged + rejected == rows_read."""
+
+    path: Path
+    format: str = ""
+    rows_read: int = 0
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    findings: Counter = field(default_factory=Counter)
+    warnings: list[Problem] = field(default_factory=list)
+    rejects_path: Path | None = None
+    batch_id: int | None = None
+    dry_run: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def adds_up(self) -> bool:
+        return self.imported + self.updated + self.unchanged + self.rejected == self.rows_read
+
+
+def import_file(
+    store: Store,
+    path: Path,
+    *,
+    format: str = "auto",
+    profile=None,
+    facility: str | None = None,
+    dry_run: bool = False,
+    actor: str = "cli",
+) -> ImportSummary:
+    """Import one file (or FHIR folder) of hospital reports; see the module docstring."""
+    clock = _Clock()
+    profile = profile or shipped_profile_for(path, format)
+    read = read_reports(path, format=format, profile=profile, facility=facility)
+    clock.lap("read")
+    summary = ImportSummary(
+        path=path,
+        format=read.format,
+        rows_read=read.records,
+        warnings=list(read.warnings),
+        dry_run=dry_run,
+    )
+    frame = normalise(read.frame)
+    clock.lap("normalise")
+    with store.session(actor=actor) as session:
+        facilities = dict(session.execute(select(Facility.code, Facility.id)).all())
+        findings = _findings(frame, facilities)
+        clock.lap("check")
+        rejected, accepted = _split(frame, findings)
+        summary.rejected = rejected.height + len(read.problems)
+        summary.findings = Counter(findings["rule_id"].to_list())
+        existing = source_rows.existing(session, accepted, facilities)
+        new, changed, same = source_rows.classify(accepted, existing)
+        summary.imported, summary.updated, summary.unchanged = (
+            new.height,
+            changed.height,
+            same.height,
+        )
+        if not dry_run:
+            parts = (new, changed, existing)
+            _store(session, summary, parts, findings, facilities, path, read, profile)
+        clock.lap("store")
+    if summary.rejected and not dry_run:
+        summary.rejects_path = _write_rejects(path, rejected, findings, read.problems)
+    summary.seconds = clock.laps
+    return summary
+
+
+def shipped_profile_for(path: Path, format: str = "auto"):
+    """The shipped mapping profile whose headers are exactly the file's, for CSV and Excel
+    files written a hospital's way (None for canonical files and other formats)."""
+    from oncoreg.ingest.canonical import NAMES
+    from oncoreg.ingest.profiles import load_profile, shipped_profiles
+    from oncoreg.ingest.readers import detect_format
+
+    fmt = detect_format(path) if format == "auto" else format
+    if fmt not in ("csv", "xlsx"):
+        return None
+    if fmt == "csv":
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            headers = [h.strip() for h in handle.readline().rstrip("\r\n").split(",")]
+    else:
+        headers = pl.read_excel(path, engine="calamine", infer_schema_length=0).columns
+    if {h.lower() for h in headers} <= set(NAMES):
+        return None
+    for name in sorted(shipped_profiles()):
+        profile = load_profile(name)
+        if {header for header, _ in profile.columns} == set(headers):
+            return profile
+    return None
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self._last
+        self._last = now
+
+
+def _findings(frame: pl.DataFrame, facilities: dict[str, int]) -> pl.DataFrame:
+    """Check findings plus the importer's own: unknown facility, repeated report id."""
+    found = run_checks(for_checks(frame))
+    extra = frame.select(
+        *KEYS,
+        unknown=~pl.col("facility_code").is_in(list(facilities)),
+        repeated=pl.struct(KEYS).is_duplicated() & ~pl.struct(KEYS).is_first_distinct(),
+        long_text=source_rows.too_long(),
+    )
+    own = [
+        (
+            "IMP-FACILITY-UNKNOWN",
+            "unknown",
+            "facility_code",
+            "No facility of the registry has this code (see `oncoreg facilities import`)",
+            "Không có cơ sở nào trong hệ thống ghi nhận có mã này",
+        ),
+        (
+            "IMP-REPORT-REPEATED",
+            "repeated",
+            "report_id",
+            "The same report id appears earlier in the file for this facility",
+            "Mã báo cáo này đã xuất hiện ở dòng trước của cùng cơ sở",
+        ),
+        (
+            "IMP-TEXT-TOO-LONG",
+            "long_text",
+            "(text)",
+            "A text value is longer than the registry can store",
+            "Một giá trị văn bản dài hơn mức hệ thống lưu được",
+        ),
+    ]
+    parts = [found]
+    for rule_id, flag, column, en, vi in own:
+        hits = extra.filter(flag).select(KEYS)
+        parts.append(
+            hits.with_columns(
+                rule_id=pl.lit(rule_id),
+                severity=pl.lit("error"),
+                field=pl.lit(column),
+                message_en=pl.lit(en),
+                message_vi=pl.lit(vi),
+            )
+        )
+    return pl.concat(parts).unique(keep="first", maintain_order=True)
+
+
+def _split(frame: pl.DataFrame, findings: pl.DataFrame):
+    errors = findings.filter(pl.col("severity") == "error").select(KEYS).unique()
+    marked = frame.with_columns(_index=pl.int_range(pl.len()))
+    bad_rows = marked.join(errors, on=KEYS, how="semi")
+    repeated = marked.filter(pl.struct(KEYS).is_duplicated() & ~pl.struct(KEYS).is_first_distinct())
+    rejected = pl.concat([bad_rows, repeated]).unique("_index").sort("_index")
+    accepted = marked.join(rejected.select("_index"), on="_index", how="anti")
+    return rejected.drop("_index"), accepted.drop("_index")
+
+
+def _store(session, summary, parts, findings, facilities, path, read, profile) -> None:
+    new, changed, existing = parts
+    batch = ImportBatch(
+        actor=str(session.info.get("actor")),
+        file_name=path.name,
+        file_hash=source_rows.file_hash(path),
+        format=read.format,
+        profile=getattr(profile, "name", None),
+        rows_read=summary.rows_read,
+    )
+    session.add(batch)
+    session.flush()
+    ids = _insert(session, new, facilities, batch.id, path)
+    ids |= _update(session, changed, existing, facilities, batch.id, path)
+    _store_findings(session, findings, ids)
+    summary.batch_id = batch.id
+    batch.imported, batch.updated = summary.imported, summary.updated
+    batch.unchanged = summary.unchanged
+    batch.rejected, batch.findings = summary.rejected, dict(summary.findings)
+    batch.finished_at = utcnow()
+
+
+def _insert(session, new: pl.DataFrame, facilities, batch_id: int, path: Path):
+    """New reports in bulk, then one audit event each, in the batch's transaction."""
+    if new.is_empty():
+        return {}
+    hash_key = session.info.get("hash_key")
+    rows = source_rows.to_frame(new, facilities, batch_id, path.name, hash_key)
+    connection = session.connection()
+    bulk_insert(connection, Source.__table__, rows)
+    inserted = pl.DataFrame(
+        session.execute(
+            select(Source.id, Source.facility_id, Source.report_id).where(
+                Source.batch_id == batch_id
+            )
+        ).all(),
+        schema={"entity_id": pl.Int64, "facility_id": pl.Int64, "report_id": pl.String},
+        orient="row",
+    )
+    changes = {
+        "batch_id": {"old": None, "new": batch_id},
+        "status": {"old": None, "new": RecordStatus.PENDING.value},
+    }
+    events = inserted.select(
+        pl.lit(utcnow()).alias("at"),
+        pl.lit(str(session.info.get("actor") or "system")).alias("actor"),
+        pl.lit(AuditAction.INSERT.value).alias("action"),
+        pl.lit("sources").alias("entity"),
+        "entity_id",
+        "facility_id",
+        pl.lit(json.dumps(changes)).alias("changes"),
+    )
+    bulk_insert(connection, AuditEvent.__table__, events)
+    codes = {v: k for k, v in facilities.items()}
+    return {(codes[fid], rid): sid for sid, fid, rid in inserted.iter_rows()}
+
+
+def _update(session, changed: pl.DataFrame, existing, facilities, batch_id: int, path: Path):
+    """Corrected reports: the ORM writes each change to the audit trail."""
+    ids = {}
+    if changed.is_empty():
+        return ids
+    rows = source_rows.to_frame(changed, facilities, batch_id, path.name, None).to_dicts()
+    for row, key in zip(rows, changed.select(KEYS).iter_rows(), strict=True):
+        source = session.get(Source, existing[key][0])
+        for name, value in row.items():
+            if name not in source_rows.NEVER_UPDATED:
+                setattr(source, name, value)
+        ids[key] = source.id
+    session.execute(delete(CheckFinding).where(CheckFinding.source_id.in_(list(ids.values()))))
+    return ids
+
+
+def _store_findings(session, findings: pl.DataFrame, ids: dict) -> None:
+    kept = findings.filter(pl.col("severity") != "error")
+    rows = [
+        {"source_id": ids[(f, r)], "rule_id": rule, "severity": sev, "field": fld}
+        for f, r, rule, sev, fld in kept.select(*KEYS, "rule_id", "severity", "field").iter_rows()
+        if (f, r) in ids
+    ]
+    if rows:
+        session.execute(insert(CheckFinding), rows)
+
+
+def _write_rejects(
+    path: Path, rejected: pl.DataFrame, findings: pl.DataFrame, problems: list[Problem]
+) -> Path:
+    """``<file>.rejects.csv``: each rejected row as read, with every reason."""
+    from oncoreg.ingest.canonical import NAMES
+
+    reasons = (
+        findings.filter(pl.col("severity") == "error")
+        .group_by(KEYS, maintain_order=True)
+        .agg(
+            pl.concat_str(["rule_id", pl.lit(" ("), "field", pl.lit("): "), "message_en"])
+            .str.join("; ")
+            .alias("reasons")
+        )
+    )
+    rows = rejected.join(reasons, on=KEYS, how="left").with_columns(
+        pl.col("reasons").fill_null("IMP-REPORT-REPEATED (report_id): repeated in the file")
+    )
+    header = ["row", *NAMES, "raw", "reasons"]
+    out = [
+        {
+            "row": r["_row"],
+            **{n: r[n] for n in NAMES},
+            "raw": r.get("_raw"),
+            "reasons": r["reasons"],
+        }
+        for r in rows.iter_rows(named=True)
+    ]
+    out += [{"row": p.row, "reasons": f"{p.field or ''}: {p.message}"} for p in problems]
+    target = (
+        (path.parent / f"{path.name}.rejects.csv")
+        if path.is_dir()
+        else path.with_name(f"{path.stem}.rejects.csv")
+    )
+    write_csv(target, header, out)
+    return target
+
+
+def summary_lines(summary: ImportSummary) -> list[str]:
+    """The end-of-import summary as text lines (the CLI prints them)."""
+    lines = [
+        f"{summary.path.name}: {summary.rows_read} rows read, {summary.imported} imported, "
+        f"{summary.updated} updated, {summary.unchanged} unchanged, {summary.rejected} rejected"
+        + (" (dry run: nothing written)" if summary.dry_run else ""),
+    ]
+    if summary.findings:
+        lines.append(
+            "findings by rule: "
+            + ", ".join(f"{rule} {n}" for rule, n in sorted(summary.findings.items()))
+        )
+    lines += [f"warning: {w}" for w in summary.warnings]
+    if summary.rejects_path:
+        lines.append(f"rejected rows and reasons: {summary.rejects_path}")
+    return lines
+
+
+def findings_json(summary: ImportSummary) -> str:
+    return json.dumps(dict(summary.findings), sort_keys=True)
