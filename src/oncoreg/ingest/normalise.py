@@ -62,22 +62,42 @@ def _date(name: str) -> list[pl.Expr]:
     ]
 
 
-def _split_names() -> list[pl.Expr]:
-    """Name parts: as given, else split from the full name (family name first)."""
+COMPOUND_FAMILY = r"(?i)^(c[oô]ng (t[aằ]ng|huy[eề]n) )?t[oô]n (n[uữ]|th[aấ]t) |^[aâ]u d[uư][oơ]ng "
+
+
+def _split_names(frame: pl.DataFrame) -> pl.DataFrame:
+    """Name parts: as given, else split from the full name (family name first).
+
+    Vectorised: the first word is the family name, the last the given name, the words
+    between the middle name; the rare compound family names (Tôn Nữ, Tôn Thất, Âu Dương,
+    ...) are split by :func:`oncoreg.synth.names.split_full_name`, on their rows only.
+    """
     from oncoreg.synth.names import split_full_name
 
-    parts = pl.col("full_name").map_elements(
-        lambda full: dict(zip(("f", "m", "g"), split_full_name(full), strict=True)),
-        return_dtype=pl.Struct({"f": pl.String, "m": pl.String, "g": pl.String}),
+    parts = ("family_name", "middle_name", "given_name")
+    full = pl.col("full_name").str.replace_all(r"\s+", " ").str.strip_chars()
+    words = full.str.split(" ")
+    several = words.list.len() > 1
+    simple = (
+        pl.when(several).then(words.list.first()),
+        pl.when(several).then(words.list.slice(1, words.list.len() - 2).list.join(" ")),
+        pl.when(several).then(words.list.last()).otherwise(full),
     )
-    has_parts = pl.any_horizontal(
-        pl.col(c).is_not_null() for c in ("family_name", "middle_name", "given_name")
+    to_split = ~pl.any_horizontal(pl.col(c).is_not_null() for c in parts) & full.is_not_null()
+    rows = frame.select(pl.arg_where(to_split & full.str.contains(COMPOUND_FAMILY))).to_series()
+    frame = frame.with_columns(
+        pl.when(to_split).then(value.replace("", None)).otherwise(pl.col(name)).alias(name)
+        for name, value in zip(parts, simple, strict=True)
     )
-    out = []
-    for column, key in (("family_name", "f"), ("middle_name", "m"), ("given_name", "g")):
-        split = parts.struct.field(key).replace("", None)
-        out.append(pl.when(has_parts).then(pl.col(column)).otherwise(split).alias(column))
-    return out
+    if rows.is_empty():
+        return frame
+    splits = [split_full_name(text) for text in frame["full_name"].gather(rows).to_list()]
+    columns = []
+    for k, name in enumerate(parts):
+        series = frame[name].clone()
+        series.scatter(rows, pl.Series([s[k] or None for s in splits], dtype=pl.String))
+        columns.append(series)
+    return frame.with_columns(columns)
 
 
 def _dco_incidence() -> pl.Expr:
@@ -148,7 +168,7 @@ def _code_2004(code: str) -> str | None:
 def normalise(frame: pl.DataFrame) -> pl.DataFrame:
     """Normalise a frame of canonical text columns (plus the readers' ``_`` columns)."""
     frame = frame.with_columns(pl.col(n).str.strip_chars().replace("", None) for n in NAMES)
-    frame = frame.with_columns(*_split_names(), _dco_incidence())
+    frame = _split_names(frame.with_columns(_dco_incidence()))
     frame = frame.with_columns(_codes(frame))
     frame = frame.with_columns([e for name in DATE_FIELDS for e in _date(name)])
     age_text = pl.col("age_at_diagnosis")

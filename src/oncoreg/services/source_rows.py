@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from oncoreg.checks.derived import age_from_dates
 from oncoreg.model import RecordStatus
@@ -104,21 +104,21 @@ def file_hash(path: Path) -> str:
 
 
 def existing(session, frame: pl.DataFrame, facilities: dict[str, int]) -> dict:
-    """(facility_code, report_id) -> (source id, content hash) of reports already stored."""
+    """(facility_code, report_id) -> (source id, content hash) of the reports already stored
+    for the facilities of ``frame`` (one query; a file holds few facilities)."""
     codes = {v: k for k, v in facilities.items()}
+    ids = [facilities[c] for c in frame["facility_code"].unique().to_list() if c in facilities]
+    if not ids:
+        return {}
+    query = select(Source.id, Source.facility_id, Source.report_id, Source.content_hash).where(
+        Source.facility_id.in_(ids)
+    )
+    wanted = set(frame.select("facility_code", "report_id").iter_rows())
     out = {}
-    keys = [
-        (facilities[f], r)
-        for f, r in frame.select("facility_code", "report_id").iter_rows()
-        if f in facilities
-    ]
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        query = select(Source.id, Source.facility_id, Source.report_id, Source.content_hash).where(
-            tuple_(Source.facility_id, Source.report_id).in_(chunk)
-        )
-        for sid, fid, rid, digest in session.execute(query):
-            out[(codes[fid], rid)] = (sid, digest)
+    for sid, fid, rid, digest in session.execute(query):
+        key = (codes[fid], rid)
+        if key in wanted:
+            out[key] = (sid, digest)
     return out
 
 

@@ -8,6 +8,7 @@ insert, which adapts each type. Either way the rows are part of the caller's tra
 
 from __future__ import annotations
 
+import gc
 import json
 
 import polars as pl
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 SQLITE_DATE = "%Y-%m-%d"
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
+CHUNK = 50_000  # rows converted to Python per executemany: bounds memory on big batches
 
 
 def bulk_insert(connection: Connection, table: Table, frame: pl.DataFrame) -> None:
@@ -36,7 +38,14 @@ def bulk_insert(connection: Connection, table: Table, frame: pl.DataFrame) -> No
     columns = ", ".join(preparer.quote(name) for name in frame.columns)
     marks = ", ".join("?" for _ in frame.columns)
     sql = f"INSERT INTO {preparer.quote(table.name)} ({columns}) VALUES ({marks})"
-    connection.exec_driver_sql(sql, converted.rows())
+    collecting = gc.isenabled()
+    gc.disable()  # millions of short-lived tuples: the cyclic collector only slows them down
+    try:
+        for start in range(0, converted.height, CHUNK):
+            connection.exec_driver_sql(sql, converted.slice(start, CHUNK).rows())
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _python_rows(table: Table, frame: pl.DataFrame) -> list[dict]:

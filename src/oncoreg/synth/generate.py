@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -135,11 +136,16 @@ def generate(
 
 
 def _write_reports(rng, root: Path, plan, facs, formats, closing, invalid_share):
-    fmt_of = {f.code: f.format for f in facs}
+    """Build the reports one year at a time; write each year's files in a background
+    thread while the next year is built (the writers run in Rust or C and release the GIL).
+    Files, their order and their bytes do not depend on the thread."""
     counts = dict.fromkeys(formats, 0)
     total = invalid = 0
-    truth_path = root / "truth" / "reports.csv"
-    with truth_path.open("w", encoding="utf-8", newline="") as truth_file:
+    with (
+        (root / "truth" / "reports.csv").open("w", encoding="utf-8", newline="") as truth_file,
+        ThreadPoolExecutor(max_workers=1) as writer,
+    ):
+        pending = None
         for year in np.unique(plan.report_year):
             rows = np.flatnonzero(plan.report_year == year)
             frame, truth = report_mod.chunk(rng, plan, rows, closing)
@@ -148,18 +154,27 @@ def _write_reports(rng, root: Path, plan, facs, formats, closing, invalid_share)
                 injected_error=pl.Series(injected.tolist(), dtype=pl.String).replace("", None)
             )
             truth.write_csv(truth_file, include_header=total == 0)
-            frame = frame.sort("facility_code", "report_id")
-            bounds = frame.select(pl.col("facility_code").rle()).unnest("facility_code")
-            start = 0
-            for length, code in bounds.select("len", "value").iter_rows():
-                fmt = fmt_of[code]
-                part = frame.slice(start, length)
-                _writer(fmt)(root / "reports" / fmt, f"{code}-{year}", part)
-                counts[fmt] += length
-                start += length
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(_write_year, root, facs, year, frame, counts)
             total += frame.height
             invalid += int((injected != "").sum())
+        if pending is not None:
+            pending.result()
     return counts, total, invalid
+
+
+def _write_year(root: Path, facs, year, frame: pl.DataFrame, counts: dict[str, int]) -> None:
+    """Write one year's reports, one file (or folder) per facility in its format."""
+    fmt_of = {f.code: f.format for f in facs}
+    frame = frame.sort("facility_code", "report_id")
+    bounds = frame.select(pl.col("facility_code").rle()).unnest("facility_code")
+    start = 0
+    for length, code in bounds.select("len", "value").iter_rows():
+        fmt = fmt_of[code]
+        _writer(fmt)(root / "reports" / fmt, f"{code}-{year}", frame.slice(start, length))
+        counts[fmt] += length
+        start += length
 
 
 def _dco_dates(t, fate) -> None:
@@ -181,14 +196,19 @@ def _cause_codes(t, people) -> np.ndarray:
         except Exception:  # noqa: BLE001 - a cause is optional; never fail the run for it
             return topo[:3]
 
-    keys = np.char.add(
-        np.char.add(
-            np.char.add(t.topography.astype(str), "|"), np.char.add(t.morphology.astype(str), "|")
-        ),
-        people.sex[t.person].astype(str),
+    keys = (
+        pl.DataFrame(
+            {
+                "t": t.topography.tolist(),
+                "m": t.morphology.tolist(),
+                "s": people.sex[t.person].tolist(),
+            }
+        )
+        .select(pl.concat_str(["t", "m", "s"], separator="|"))
+        .to_series()
     )
-    uniques, inverse = np.unique(keys, return_inverse=True)
-    return np.array([convert(k) for k in uniques], dtype=object)[inverse]
+    mapping = {k: convert(k) for k in keys.unique().to_list()}
+    return np.asarray(keys.replace_strict(mapping, return_dtype=pl.String).to_list(), dtype=object)
 
 
 def _writer(fmt: str):
