@@ -26,21 +26,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from oncoreg.checks.engine import INPUT_COLUMNS, run
+from oncoreg.checks.engine import run
 from oncoreg.codes.topography import topography_table
-
-
-def reports(**columns: list) -> pl.DataFrame:
-    """A frame of reports r0, r1, ... from equal-length column lists (dtypes of the engine)."""
-    size = len(next(iter(columns.values())))
-    data = {"report_id": [f"r{i}" for i in range(size)], **columns}
-    return pl.DataFrame(data, schema={name: INPUT_COLUMNS[name] for name in data})
-
-
-def flagged(frame: pl.DataFrame, rule_id: str) -> set[str]:
-    """The report ids that ``rule_id`` flags."""
-    return set(run(frame, selected=[rule_id])["report_id"])
-
+from tests.checks.frames import flagged, reports
 
 # ------------------------------------------------------------------------------ by hand
 

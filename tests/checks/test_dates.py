@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime
 
-import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oncoreg.checks import dates
-from oncoreg.checks.engine import INPUT_COLUMNS, run
+from oncoreg.checks.engine import run
+from tests.checks.frames import flagged, reports
 
 D = datetime.date
 TODAY = D(2024, 6, 15)
@@ -37,18 +37,6 @@ DATE_RULES = (
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch):
     monkeypatch.setattr(dates, "today", lambda: TODAY)
-
-
-def reports(**columns: list) -> pl.DataFrame:
-    """A frame of reports r0, r1, ... from equal-length column lists (dtypes of the engine)."""
-    size = len(next(iter(columns.values())))
-    data = {"report_id": [f"r{i}" for i in range(size)], **columns}
-    return pl.DataFrame(data, schema={name: INPUT_COLUMNS[name] for name in data})
-
-
-def flagged(frame: pl.DataFrame, rule_id: str) -> set[str]:
-    """The report ids that ``rule_id`` flags."""
-    return set(run(frame, selected=[rule_id])["report_id"])
 
 
 def test_today_is_the_real_date_unless_patched():

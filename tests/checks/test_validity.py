@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oncoreg.checks.engine import FINDING_COLUMNS, INPUT_COLUMNS, Severity, rules, run
+from tests.checks.frames import flagged, reports
 
 FAMILIES = ("validity", "dates", "consistency")
 
@@ -58,18 +59,6 @@ def our_rules() -> dict:
     """The rules of the validity, dates and consistency modules (not other rule modules)."""
     modules = {f"oncoreg.checks.{family}" for family in FAMILIES}
     return {i: r for i, r in rules().items() if r.check.__module__ in modules}
-
-
-def reports(**columns: list) -> pl.DataFrame:
-    """A frame of reports r0, r1, ... from equal-length column lists (dtypes of the engine)."""
-    size = len(next(iter(columns.values())))
-    data = {"report_id": [f"r{i}" for i in range(size)], **columns}
-    return pl.DataFrame(data, schema={name: INPUT_COLUMNS[name] for name in data})
-
-
-def flagged(frame: pl.DataFrame, rule_id: str) -> set[str]:
-    """The report ids that ``rule_id`` flags."""
-    return set(run(frame, selected=[rule_id])["report_id"])
 
 
 def test_rule_ids_severities_and_families_are_as_specified():

@@ -18,21 +18,10 @@ from oncoreg.export.xlsx import hospital_frame
 from oncoreg.ingest.canonical import NAMES
 from oncoreg.ingest.profiles import load_profile, parse_profile, shipped_profiles
 from oncoreg.ingest.readers import detect_format, read_reports
-from tests.export.conftest import SAMPLE_ROWS, frame_of
 
-from . import assert_accounted, nfc, synth_registry
+from . import assert_accounted, nfc
 
 PERSONAL = ("full_name", "family_name", "given_name", "national_id", "insurance_no", "phone")
-
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    return synth_registry(tmp_path_factory.mktemp("synth") / "registry")
-
-
-@pytest.fixture
-def reports() -> pl.DataFrame:
-    return frame_of(SAMPLE_ROWS)
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:

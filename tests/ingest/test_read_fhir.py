@@ -25,9 +25,8 @@ from oncoreg.export._common import (
 )
 from oncoreg.export.fhir import PATIENT_FIELDS, fhir_date, write_fhir_bundles
 from oncoreg.ingest.readers import read_reports
-from tests.export.conftest import SAMPLE_ROWS, frame_of
 
-from . import assert_accounted, norm, synth_registry
+from . import assert_accounted, norm
 
 PER_REPORT = (
     *("report_id", "facility_code", "topography", "morphology", "grade", "basis"),
@@ -44,16 +43,6 @@ COMPARED = (
     *("name", "parts"),
 )
 JENNY = "fhir-mcode/Bundle-mcode-patient-bundle-jenny-m.json"
-
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    return synth_registry(tmp_path_factory.mktemp("synth") / "registry")
-
-
-@pytest.fixture
-def reports() -> pl.DataFrame:
-    return frame_of(SAMPLE_ROWS)
 
 
 @pytest.fixture

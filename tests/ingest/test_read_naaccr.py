@@ -30,24 +30,13 @@ from oncoreg.export._common import (
 from oncoreg.export.naaccr import write_naaccr
 from oncoreg.ingest import read_naaccr as module
 from oncoreg.ingest.readers import read_reports
-from tests.export.conftest import SAMPLE_ROWS, frame_of
 
-from . import assert_accounted, differences, synth_registry
+from . import assert_accounted, differences
 
 BASIS = {"7": "7", "6": "7", "5": "5", "4": "4", "2": "2", "1": "1", "9": "9", "0": "0"}
 CONFIDENTIAL = ("patient_no", "family_name", "middle_name", "given_name", "phone", "address")
 NOT_CARRIED = ("full_name", "national_id", "insurance_no", "province_code")
 HEAD = '<?xml version="1.0"?>\n<NaaccrData xmlns="http://naaccr.org/naaccrxml" recordType="I">'
-
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    return synth_registry(tmp_path_factory.mktemp("synth") / "registry")
-
-
-@pytest.fixture
-def reports() -> pl.DataFrame:
-    return frame_of(SAMPLE_ROWS)
 
 
 def _date(value):

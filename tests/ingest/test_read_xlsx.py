@@ -15,22 +15,11 @@ from oncoreg.export.xlsx import hospital_frame, write_xlsx
 from oncoreg.ingest.canonical import NAMES
 from oncoreg.ingest.profiles import DATE_FIELDS, load_profile, shipped_profiles
 from oncoreg.ingest.readers import detect_format, read_reports
-from tests.export.conftest import SAMPLE_ROWS, frame_of
 
-from . import assert_accounted, nfc, norm, synth_registry
+from . import assert_accounted, nfc, norm
 
 PROFILES = shipped_profiles()
 NAME_FIELDS = ("full_name", "family_name", "middle_name", "given_name")
-
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    return synth_registry(tmp_path_factory.mktemp("synth") / "registry")
-
-
-@pytest.fixture
-def reports() -> pl.DataFrame:
-    return frame_of(SAMPLE_ROWS)
 
 
 def expected(frame: pl.DataFrame, profile) -> dict[str, list]:

@@ -333,6 +333,3 @@ def summary_lines(summary: ImportSummary) -> list[str]:
         lines.append(f"rejected rows and reasons: {summary.rejects_path}")
     return lines
 
-
-def findings_json(summary: ImportSummary) -> str:
-    return json.dumps(dict(summary.findings), sort_keys=True)
