@@ -332,4 +332,3 @@ def summary_lines(summary: ImportSummary) -> list[str]:
     if summary.rejects_path:
         lines.append(f"rejected rows and reasons: {summary.rejects_path}")
     return lines
-
