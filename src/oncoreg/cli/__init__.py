@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
@@ -69,8 +70,19 @@ app.add_typer(facilities.app, name="facilities")
 app.add_typer(codes.app, name="codes")
 
 
+def _log_warnings_to_stderr() -> None:
+    """oncoreg's own warnings (never personal data) as plain lines on standard error."""
+    logger = logging.getLogger("oncoreg")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        logger.addHandler(handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; errors become a readable message and a non-zero exit code."""
+    _log_warnings_to_stderr()
     try:
         app(args=argv, prog_name="oncoreg")
     except SystemExit as done:  # Typer ends every run with SystemExit (usage errors: 2)

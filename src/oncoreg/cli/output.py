@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -13,8 +14,11 @@ from rich.table import Table
 
 from oncoreg.errors import OncoregError, Problem
 
-console = Console()
-err_console = Console(stderr=True)
+# Rich lays out for 80 columns when output is not a terminal; tables of indicators need
+# more, so pipes and files get 140 unless COLUMNS says otherwise
+_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140
+console = Console(width=_WIDTH)
+err_console = Console(stderr=True, width=_WIDTH)
 
 
 class Format(StrEnum):
