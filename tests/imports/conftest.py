@@ -30,8 +30,9 @@ def synth_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def store(tmp_path, synth_dir) -> Store:
-    s = Store(f"sqlite:///{tmp_path / 'registry.db'}", SECRET)
+def store(database_url, synth_dir) -> Store:
+    """A registry with the synthetic facilities, on SQLite and on PostgreSQL."""
+    s = Store(database_url, SECRET)
     upgrade(s)
     seed_provinces(s)
     import_facilities(s, synth_dir / "facilities.csv")

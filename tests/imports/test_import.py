@@ -123,7 +123,11 @@ def test_warnings_are_stored_and_can_be_confirmed(store, one_csv):
 
 
 def test_killing_the_process_mid_import_leaves_the_batch_out(tmp_path, store, synth_dir):
-    """SIGKILL while the batch is being written: the database has none of it afterwards."""
+    """SIGKILL while the batch is being written: the database has none of it afterwards.
+
+    (On SQLite, where the write-ahead log shows when writing has begun.)"""
+    if store.dialect != "sqlite":
+        pytest.skip("the kill test watches SQLite's write-ahead log")
     files = sorted((synth_dir / "reports" / "csv").glob("*.csv"))
     frame = pl.concat([pl.read_csv(f, infer_schema=False) for f in files])
     big = pl.concat(

@@ -9,14 +9,13 @@ stored with their findings, which a registrar can confirm.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, literal, select
 
 from oncoreg.checks.engine import run as run_checks
 from oncoreg.errors import Problem
@@ -217,38 +216,39 @@ def _store(session, summary, parts, findings, facilities, path, read, profile) -
 
 
 def _insert(session, new: pl.DataFrame, facilities, batch_id: int, path: Path):
-    """New reports in bulk, then one audit event each, in the batch's transaction."""
+    """New reports in bulk, then one audit event each (written by the database itself
+    from the batch's new rows), all in the batch's transaction."""
     if new.is_empty():
         return {}
     hash_key = session.info.get("hash_key")
     rows = source_rows.to_frame(new, facilities, batch_id, path.name, hash_key)
-    connection = session.connection()
-    bulk_insert(connection, Source.__table__, rows)
-    inserted = pl.DataFrame(
-        session.execute(
-            select(Source.id, Source.facility_id, Source.report_id).where(
-                Source.batch_id == batch_id
-            )
-        ).all(),
-        schema={"entity_id": pl.Int64, "facility_id": pl.Int64, "report_id": pl.String},
-        orient="row",
-    )
+    bulk_insert(session.connection(), Source.__table__, rows)
+    _audit_inserts(session, batch_id)
+    inserted = session.execute(
+        select(Source.id, Source.facility_id, Source.report_id).where(Source.batch_id == batch_id)
+    ).all()
+    codes = {v: k for k, v in facilities.items()}
+    return {(codes[fid], rid): sid for sid, fid, rid in inserted}
+
+
+def _audit_inserts(session, batch_id: int) -> None:
+    """One AuditEvent per report the batch inserted, by INSERT ... SELECT."""
     changes = {
         "batch_id": {"old": None, "new": batch_id},
         "status": {"old": None, "new": RecordStatus.PENDING.value},
     }
-    events = inserted.select(
-        pl.lit(utcnow()).alias("at"),
-        pl.lit(str(session.info.get("actor") or "system")).alias("actor"),
-        pl.lit(AuditAction.INSERT.value).alias("action"),
-        pl.lit("sources").alias("entity"),
-        "entity_id",
-        "facility_id",
-        pl.lit(json.dumps(changes)).alias("changes"),
-    )
-    bulk_insert(connection, AuditEvent.__table__, events)
-    codes = {v: k for k, v in facilities.items()}
-    return {(codes[fid], rid): sid for sid, fid, rid in inserted.iter_rows()}
+    table = AuditEvent.__table__
+    rows = select(
+        literal(utcnow(), table.c.at.type),
+        literal(str(session.info.get("actor") or "system"), table.c.actor.type),
+        literal(AuditAction.INSERT, table.c.action.type),
+        literal("sources", table.c.entity.type),
+        Source.id,
+        Source.facility_id,
+        literal(changes, table.c.changes.type),
+    ).where(Source.batch_id == batch_id)
+    columns = ["at", "actor", "action", "entity", "entity_id", "facility_id", "changes"]
+    session.execute(insert(table).from_select(columns, rows))
 
 
 def _update(session, changed: pl.DataFrame, existing, facilities, batch_id: int, path: Path):
