@@ -141,7 +141,8 @@ def test_killing_the_process_mid_import_leaves_the_batch_out(tmp_path, store, sy
         "from oncoreg.services.imports import import_file\n"
         f"s = Store({url!r}, {store._hash_key!r})\nimport_file(s, Path({str(path)!r}))\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
+    env = os.environ | {"TMPDIR": str(tmp_path)}  # staging files of the killed run stay here
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env)
     wal = Path(url.removeprefix("sqlite:///") + "-wal")
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from oncoreg.model import AuditAction, DatePrecision, RecordStatus, Sex
 from oncoreg.store import AuditEvent, Facility, Source
@@ -63,3 +64,45 @@ def test_bulk_insert_round_trips_dates_enums_and_json(store):
     )
     assert event.action is AuditAction.INSERT
     assert event.changes == {"batch_id": {"old": None, "new": 7}}
+
+
+def _sources(facility_id: int, n: int) -> pl.DataFrame:
+    now = utcnow()
+    return pl.DataFrame(
+        {
+            "facility_id": [facility_id] * n,
+            "report_id": [f"r{i}" for i in range(n)],
+            "status": ["pending"] * n,
+            "birth_date_precision": ["unknown"] * n,
+            "diagnosis_date": [dt.date(2023, 1, 1) + dt.timedelta(days=i % 300) for i in range(n)],
+            "diagnosis_date_precision": ["day"] * n,
+            "created_at": [now] * n,
+            "updated_at": [now] * n,
+            "received_at": [now] * n,
+        }
+    )
+
+
+def test_staged_bulk_insert_commits_or_rolls_back_with_the_transaction(store, monkeypatch):
+    """Large frames on SQLite go through a staging file attached to the transaction."""
+    if store.dialect != "sqlite":
+        pytest.skip("the staging path is SQLite's")
+    monkeypatch.setattr("oncoreg.store.bulk.STAGED", 10)
+    with store.session() as s:
+        facility = Facility(
+            code="VN-K", name_vi="Bệnh viện K", province_code="01", level="central", type="hospital"
+        )
+        s.add(facility)
+    with pytest.raises(RuntimeError):
+        with store.session() as s:
+            bulk_insert(s.connection(), Source.__table__, _sources(facility.id, 50))
+            raise RuntimeError("crash after the staged copy")
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(Source)) == 0
+        bulk_insert(s.connection(), Source.__table__, _sources(facility.id, 50))
+    with store.session() as s:
+        rows = s.scalars(select(Source).order_by(Source.id)).all()
+        attached = [r[1] for r in s.connection().exec_driver_sql("PRAGMA database_list")]
+    assert len(rows) == 50 and rows[49].diagnosis_date == dt.date(2023, 2, 19)
+    assert rows[0].diagnosis_date_precision is DatePrecision.DAY
+    assert attached == ["main"] or set(attached) <= {"main", "temp"}

@@ -1,15 +1,23 @@
 """Bulk inserts of many rows from a Polars frame, fast on the embedded SQLite default.
 
-On SQLite the frame's values are converted column-wise to the forms SQLAlchemy's SQLite
-types store (ISO text for dates and timestamps, JSON text) and handed to the driver's
-``executemany`` in one call; elsewhere (PostgreSQL) rows go through SQLAlchemy's Core
-insert, which adapts each type. Either way the rows are part of the caller's transaction.
+On SQLite, a large frame is written by the ADBC SQLite driver (Arrow to SQLite, in C) into
+a staging database file, which the caller's connection attaches and copies from with
+``INSERT ... SELECT`` inside the caller's transaction: the rows become visible, or vanish,
+with that transaction; the staging file is detached and deleted when the connection goes
+back to the pool (:func:`detach_stages`, registered by the store's engine). Smaller
+frames go through the driver's ``executemany``. Values are converted column-wise to the
+forms SQLAlchemy's SQLite types store (ISO text for dates and timestamps, JSON text).
+Elsewhere (PostgreSQL) rows go through SQLAlchemy's Core insert, which adapts each type.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
 
 import polars as pl
 from sqlalchemy import JSON, Date, DateTime, Table, insert
@@ -18,6 +26,8 @@ from sqlalchemy.engine import Connection
 SQLITE_DATE = "%Y-%m-%d"
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
 CHUNK = 50_000  # rows converted to Python per executemany: bounds memory on big batches
+STAGED = 20_000  # frames at least this large go through a staging file
+STAGE_PREFIX = "oncoreg_stage_"
 
 
 def bulk_insert(connection: Connection, table: Table, frame: pl.DataFrame) -> None:
@@ -34,18 +44,55 @@ def bulk_insert(connection: Connection, table: Table, frame: pl.DataFrame) -> No
     converted = frame.with_columns(
         _sqlite_value(table, name, frame.schema[name]) for name in frame.columns
     )
-    preparer = connection.dialect.identifier_preparer
-    columns = ", ".join(preparer.quote(name) for name in frame.columns)
+    if converted.height >= STAGED:
+        _staged_insert(connection, table, converted)
+    else:
+        _executemany(connection, table, converted)
+
+
+def _insert_sql(connection: Connection, table: Table, columns: list[str], source: str) -> str:
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    return f"INSERT INTO {quote(table.name)} ({names}) {source.format(names=names)}"
+
+
+def _executemany(connection: Connection, table: Table, frame: pl.DataFrame) -> None:
     marks = ", ".join("?" for _ in frame.columns)
-    sql = f"INSERT INTO {preparer.quote(table.name)} ({columns}) VALUES ({marks})"
+    sql = _insert_sql(connection, table, frame.columns, f"VALUES ({marks})")
     collecting = gc.isenabled()
     gc.disable()  # millions of short-lived tuples: the cyclic collector only slows them down
     try:
-        for start in range(0, converted.height, CHUNK):
-            connection.exec_driver_sql(sql, converted.slice(start, CHUNK).rows())
+        for start in range(0, frame.height, CHUNK):
+            connection.exec_driver_sql(sql, frame.slice(start, CHUNK).rows())
     finally:
         if collecting:
             gc.enable()
+
+
+def _staged_insert(connection: Connection, table: Table, frame: pl.DataFrame) -> None:
+    import adbc_driver_sqlite.dbapi as adbc
+
+    folder = Path(tempfile.mkdtemp(prefix="oncoreg-stage-"))
+    alias = f"{STAGE_PREFIX}{uuid.uuid4().hex[:12]}"
+    path = folder / "stage.db"
+    with adbc.connect(str(path)) as stage:
+        with stage.cursor() as cursor:
+            cursor.adbc_ingest(table.name, frame.to_arrow(), mode="create")
+        stage.commit()
+    connection.exec_driver_sql(f"ATTACH DATABASE ? AS {alias}", (str(path),))
+    quote = connection.dialect.identifier_preparer.quote
+    source = f"SELECT {{names}} FROM {alias}.{quote(table.name)}"
+    connection.exec_driver_sql(_insert_sql(connection, table, frame.columns, source))
+
+
+def detach_stages(dbapi_connection, _record=None) -> None:
+    """Detach and delete the staging files a connection attached (pool check-in, after its
+    transaction has ended)."""
+    attached = dbapi_connection.execute("PRAGMA database_list").fetchall()
+    for _, name, file in attached:
+        if name.startswith(STAGE_PREFIX):
+            dbapi_connection.execute(f"DETACH DATABASE {name}")
+            shutil.rmtree(Path(file).parent, ignore_errors=True)
 
 
 def _python_rows(table: Table, frame: pl.DataFrame) -> list[dict]:

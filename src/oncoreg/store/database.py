@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from oncoreg.errors import OncoregError, StoreError
 from oncoreg.settings import Settings, get_settings, sqlite_path
 from oncoreg.store import audit
+from oncoreg.store.bulk import detach_stages
 
 log = logging.getLogger("oncoreg.store")
 _STATEMENT = re.compile(
@@ -38,6 +39,7 @@ def make_engine(url: str) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkin", detach_stages)
         return engine
     return create_engine(url, hide_parameters=True, pool_pre_ping=True)
 
