@@ -95,8 +95,10 @@ def import_file(
             parts = (new, changed, existing)
             _store(session, summary, parts, findings, facilities, path, read, profile)
         clock.lap("store")
+    clock.lap("commit")
     if summary.rejected and not dry_run:
         summary.rejects_path = _write_rejects(path, rejected, findings, read.problems)
+    clock.lap("rejects")
     summary.seconds = clock.laps
     return summary
 

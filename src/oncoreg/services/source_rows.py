@@ -183,4 +183,6 @@ def to_frame(
 
 
 def _hashes(values: pl.Series, key: str, kind: str) -> pl.Series:
-    return pl.Series([keyed_hash(v, key, kind) for v in values.to_list()], dtype=pl.String)
+    """Keyed hashes of identifiers, computed once per distinct value."""
+    mapping = {v: keyed_hash(v, key, kind) for v in values.drop_nulls().unique().to_list()}
+    return values.replace_strict(mapping, default=None, return_dtype=pl.String)

@@ -28,6 +28,7 @@ SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
 CHUNK = 50_000  # rows converted to Python per executemany: bounds memory on big batches
 STAGED = 20_000  # frames at least this large go through a staging file
 STAGE_PREFIX = "oncoreg_stage_"
+STAGE_CHUNK = 100_000
 
 
 def bulk_insert(connection: Connection, table: Table, frame: pl.DataFrame) -> None:
@@ -77,7 +78,9 @@ def _staged_insert(connection: Connection, table: Table, frame: pl.DataFrame) ->
     path = folder / "stage.db"
     with adbc.connect(str(path)) as stage:
         with stage.cursor() as cursor:
-            cursor.adbc_ingest(table.name, frame.to_arrow(), mode="create")
+            for start in range(0, frame.height, STAGE_CHUNK):  # Arrow copies stay small
+                part = frame.slice(start, STAGE_CHUNK).to_arrow()
+                cursor.adbc_ingest(table.name, part, mode="create" if start == 0 else "append")
         stage.commit()
     connection.exec_driver_sql(f"ATTACH DATABASE ? AS {alias}", (str(path),))
     quote = connection.dialect.identifier_preparer.quote

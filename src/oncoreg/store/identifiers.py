@@ -36,8 +36,8 @@ def keyed_hash(value: str | None, key: str, kind: str) -> str | None:
     text = normalise_identifier(value)
     if text is None:
         return None
-    digest = hmac.new(key.encode("utf-8"), f"{kind}\x1f{text}".encode(), hashlib.sha256)
-    return HASH_PREFIX + digest.hexdigest()
+    digest = hmac.digest(key.encode("utf-8"), f"{kind}\x1f{text}".encode(), hashlib.sha256)
+    return HASH_PREFIX + digest.hex()
 
 
 def is_valid_cccd(value: str | None) -> bool:
