@@ -330,3 +330,34 @@ _CSV_TEXT = st.text(alphabet=st.sampled_from(list('ab,"\n\r ;\tế\x00')), max_s
 def test_fuzz_random_text_raises_only_input_errors(prefix, body):
     _read_bytes((prefix + body).encode("utf-8"))
     _read_bytes(("\ufeff" + prefix + body).encode("utf-8"))
+
+
+def test_fast_and_careful_parsers_agree_on_a_well_formed_file(synth):
+    """The Arrow fast path reads exactly what the row-by-row parser reads."""
+    from pathlib import Path
+
+    from oncoreg.ingest.read_csv import _careful_parse, fast_parse
+
+    root = synth[0] if isinstance(synth, tuple) else synth
+    path = sorted(Path(root, "reports", "csv").glob("*.csv"))[0]
+    text = path.read_text(encoding="utf-8")
+    fast = fast_parse(text, ",")
+    assert fast is not None
+    header, cells, numbers, problems, blank = _careful_parse(text, ",", path)
+    assert (fast[0], fast[2]) == (header, numbers) and not problems and not blank
+    assert fast[1].equals(cells)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "R1,BVK,ok\n\nR2,BVK,ok\n",  # a blank line
+        'R1,BVK,"two\nlines"\n',  # a line break inside a value
+        "R1,BVK\n",  # a ragged row
+        'R1,BVK,"a"b\n',  # a stray quote
+    ],
+)
+def test_fast_parser_leaves_irregular_files_to_the_careful_one(body):
+    from oncoreg.ingest.read_csv import fast_parse
+
+    assert fast_parse("report_id,facility_code,address\n" + body, ",") is None

@@ -91,21 +91,87 @@ def read_csv(path: Path, profile: Profile | None = None, facility: str | None = 
     """
     text = decode(path.read_bytes(), path, profile)
     delimiter = profile.delimiter if profile else sniff_delimiter(text)
+    fast = fast_parse(text, delimiter)
+    if fast is not None:
+        header, cells, numbers, problems, blank = *fast, [], 0
+    else:
+        header, cells, numbers, problems, blank = _careful_parse(text, delimiter, path)
+    width = len(header)
+    warnings = [Problem(f"{blank} blank rows skipped", file=str(path))] if blank else []
+    letters = [column_letter(i) for i in range(width)]
+    table = Table(path, "csv", str(path), header, cells, numbers, letters, problems, warnings)
+    return table_result(table, profile, facility)
+
+
+def _careful_parse(text: str, delimiter: str, path: Path):
+    """The row-by-row parser: every ragged or broken record becomes a problem with its row."""
     with _no_gc():  # millions of small cells: the collector would scan them again and again
         header, rows, numbers, problems, blank = parse_csv(text, delimiter, str(path))
         if header is None:
             raise InputError(f"{path}: empty file: no header row")
-        width = len(header)
-        columns = list(zip(*rows, strict=True)) if rows else [()] * width
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(header)
         del rows
-    warnings = [Problem(f"{blank} blank rows skipped", file=str(path))] if blank else []
     cells = pl.DataFrame(
         {f"c{i}": pl.Series(values, dtype=pl.String) for i, values in enumerate(columns)},
         height=len(numbers),
     )
-    letters = [column_letter(i) for i in range(width)]
-    table = Table(path, "csv", str(path), header, cells, numbers, letters, problems, warnings)
-    return table_result(table, profile, facility)
+    return header, cells, numbers, problems, blank
+
+
+def fast_parse(text: str, delimiter: str) -> tuple[list[str], pl.DataFrame, list[int]] | None:
+    """The whole file parsed in C (Arrow), for the usual well-formed file.
+
+    Only when every physical line after the header is one record with exactly the header's
+    number of cells (no blank lines, no line breaks inside values, no ragged rows), so that
+    row numbers are the line numbers; otherwise None, and the careful parser reads the file
+    and reports each bad record.
+    """
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    end = text.find("\n")
+    if end < 0 or not _simple_quoting(text, delimiter) or re.search(r"\n[ \t\r]*\n", text):
+        return None  # quoting Arrow would accept more leniently, or blank lines
+    try:
+        first = next(csv.reader([text[:end].rstrip("\r")], delimiter=delimiter, strict=True))
+    except (csv.Error, StopIteration):
+        return None
+    header = [unicodedata.normalize("NFC", cell.strip()) for cell in first]
+    if not header or not any(header):
+        return None
+    bad: list[object] = []
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+                invalid_row_handler=lambda row: bad.append(row) or "skip",
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if bad or table.num_rows != lines - 1:
+        return None
+    return header, pl.from_arrow(table).rechunk(), list(range(2, table.num_rows + 2))
+
+
+def _simple_quoting(text: str, delimiter: str) -> bool:
+    """Quotes only around whole values (doubled inside them), all closed: Arrow's parser is
+    more lenient than the contract, so anything else goes to the careful parser."""
+    if text.count('"') % 2:
+        return False
+    d = re.escape(delimiter)
+    return re.search(f'[^{d}\n\r"]"[^{d}\n\r"]', text) is None
 
 
 @contextmanager
