@@ -126,3 +126,22 @@ def test_readme_has_two_setup_commands_and_ci_runs_the_second():
     assert all("\n" not in c for c in commands)
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci.splitlines()
+
+
+def test_import_check_and_quality_commands(registry, capsys):
+    code, _, _ = run(capsys, "demo", "--persons", "200", "--formats", "csv")
+    assert code == 0
+    files = sorted((registry / "oncoreg-data" / "reports" / "csv").glob("*.csv"))
+    code, out, _ = run(capsys, "import", str(files[0]), str(files[1]))
+    assert code == 0 and "0 imported" in out and "unchanged" in out
+    code, out, _ = run(capsys, "check", "--out", str(registry / "checks.csv"))
+    header = (registry / "checks.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert code == 0 and header == "facility_code,report_id,rule_id,severity,field,message"
+    code, out, _ = run(capsys, "quality", "--by", "sex", "--format", "json")
+    rows = json.loads(out)["data"]
+    assert code == 0 and {r["sex"] for r in rows} <= {"1", "2", "9"}
+    assert all(0 <= r["mv_pct"] <= 100 for r in rows)
+    code, _, err = run(capsys, "quality", "--by", "colour")
+    assert code == 1 and "cannot group by colour" in err
+    code, _, err = run(capsys, "confirm", "VN-K", "NO-SUCH-REPORT", "CONS-SITE-HISTOLOGY")
+    assert code == 1 and "no finding" in err

@@ -63,20 +63,28 @@ def import_command(
     """
     from oncoreg.ingest.profiles import load_profile
     from oncoreg.ingest.readers import suggest_profile as suggest
-    from oncoreg.services.imports import import_file, summary_lines
+    from oncoreg.services.imports import STAGES, import_file, summary_lines
 
     if suggest_profile:
         for path in files:
             typer.echo(suggest(path))
         return
     chosen = load_profile(str(profile)) if profile else None
+    paths = _files(files)
     store = Store.from_settings(get_settings())
-    totals = {"rows": 0, "seconds": 0.0}
+    started, rows_done = time.perf_counter(), 0
     try:
         with _progress() as progress:
-            task = progress.add_task("importing", total=len(_files(files)), rate="")
-            for path in _files(files):
-                started = time.perf_counter()
+            task = progress.add_task("importing", total=len(paths) * len(STAGES), rate="")
+
+            def on_stage(stage: str, rows: int) -> None:
+                seconds = max(time.perf_counter() - started, 1e-9)
+                rate = (rows_done + (rows if stage == STAGES[-1] else 0)) / seconds
+                progress.update(
+                    task, advance=1, description=f"{path.name}: {stage}", rate=f"{rate:,.0f} rows/s"
+                )
+
+            for path in paths:
                 summary = import_file(
                     store,
                     path,
@@ -85,11 +93,9 @@ def import_command(
                     facility=facility,
                     dry_run=dry_run,
                     actor="cli",
+                    on_stage=on_stage,
                 )
-                totals["rows"] += summary.rows_read
-                totals["seconds"] += time.perf_counter() - started
-                rate = totals["rows"] / max(totals["seconds"], 1e-9)
-                progress.update(task, advance=1, rate=f"{rate:,.0f} rows/s")
+                rows_done += summary.rows_read
                 for line in summary_lines(summary):
                     progress.console.print(line, highlight=False, markup=False)
     finally:
@@ -100,7 +106,7 @@ def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total} files"),
+        TextColumn("{task.percentage:>3.0f}%"),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
         console=console,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,11 +63,17 @@ def import_file(
     facility: str | None = None,
     dry_run: bool = False,
     actor: str = "cli",
+    on_stage: Callable[[str, int], None] | None = None,
 ) -> ImportSummary:
-    """Import one file (or FHIR folder) of hospital reports; see the module docstring."""
-    clock = _Clock()
+    """Import one file (or FHIR folder) of hospital reports; see the module docstring.
+
+    ``on_stage(stage, rows)`` is called as each stage ends (read, normalise, check, store,
+    commit, rejects) with the rows read, for progress displays.
+    """
+    clock = _Clock(on_stage)
     profile = profile or shipped_profile_for(path, format)
     read = read_reports(path, format=format, profile=profile, facility=facility)
+    clock.rows = read.records
     clock.lap("read")
     summary = ImportSummary(
         path=path,
@@ -127,15 +134,24 @@ def shipped_profile_for(path: Path, format: str = "auto"):
     return None
 
 
+STAGES = ("read", "normalise", "check", "store", "commit", "rejects")
+
+
 class _Clock:
-    def __init__(self) -> None:
+    """Seconds per stage, told to an optional progress callback as each stage ends."""
+
+    def __init__(self, on_stage: Callable[[str, int], None] | None = None) -> None:
         self.laps: dict[str, float] = {}
+        self.rows = 0
+        self._on_stage = on_stage
         self._last = time.perf_counter()
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         self.laps[name] = now - self._last
         self._last = now
+        if self._on_stage is not None:
+            self._on_stage(name, self.rows)
 
 
 def _findings(frame: pl.DataFrame, facilities: dict[str, int]) -> pl.DataFrame:
