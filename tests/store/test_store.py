@@ -308,3 +308,23 @@ def test_unmigrated_database_gives_a_store_error_with_a_hint(tmp_path):
         bare.dispose()
     assert "select on table persons failed" in str(info.value)
     assert "oncoreg db upgrade" in info.value.hint
+
+
+def test_identifier_and_link_indexes_are_partial(store):
+    """Migration 0003: the hash and link indexes hold only rows where the value is set."""
+    names = [
+        "ix_sources_national_id_hash",
+        "ix_sources_insurance_hash",
+        "ix_sources_tumour_id",
+        "ix_persons_national_id_hash",
+        "ix_persons_insurance_hash",
+    ]
+    with store.engine.connect() as conn:
+        if store.dialect == "sqlite":
+            rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+        else:
+            rows = conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes")
+        definitions = {name: sql for name, sql in rows if name in names}
+    assert set(definitions) == set(names)
+    assert all("IS NOT NULL" in sql for sql in definitions.values())
+    assert "ix_sources_facility_id" not in definitions

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -64,6 +65,13 @@ def enum_column(enum: type[StrEnum], name: str) -> Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+def partial_index(table: str, column: str) -> Index:
+    """An index of the rows where ``column`` is set: identifiers and links are often missing,
+    and a partial index is smaller and cheaper to keep up on bulk imports."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(f"ix_{table}_{column}", column, sqlite_where=where, postgresql_where=where)
 
 
 class Base(DeclarativeBase):
@@ -128,9 +136,9 @@ class PersonFields:
         enum_column(DatePrecision, "birth_date_precision"), default=DatePrecision.UNKNOWN
     )
     national_id: Mapped[str | None] = mapped_column(String(32))
-    national_id_hash: Mapped[str | None] = mapped_column(String(80), index=True)
+    national_id_hash: Mapped[str | None] = mapped_column(String(80))
     insurance_number: Mapped[str | None] = mapped_column(String(32))
-    insurance_hash: Mapped[str | None] = mapped_column(String(80), index=True)
+    insurance_hash: Mapped[str | None] = mapped_column(String(80))
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(Text)
     province_code: Mapped[str | None] = mapped_column(String(2))
@@ -168,6 +176,9 @@ class TumourFields:
 
 class Person(PersonFields, Audited, Base):
     __tablename__ = "persons"
+    __table_args__ = tuple(
+        partial_index("persons", c) for c in ("national_id_hash", "insurance_hash")
+    )
     __identifying__ = IDENTIFYING
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -191,13 +202,16 @@ class Source(PersonFields, TumourFields, Audited, Base):
     """One hospital report of one tumour, with the person and tumour as reported."""
 
     __tablename__ = "sources"
-    __table_args__ = (UniqueConstraint("facility_id", "report_id", name="facility_report"),)
+    __table_args__ = (
+        UniqueConstraint("facility_id", "report_id", name="facility_report"),  # by facility too
+        *[partial_index("sources", c) for c in ("national_id_hash", "insurance_hash", "tumour_id")],
+    )
     __identifying__ = IDENTIFYING
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), index=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"))
     report_id: Mapped[str] = mapped_column(String(64))
-    tumour_id: Mapped[int | None] = mapped_column(ForeignKey("tumours.id"), index=True)
+    tumour_id: Mapped[int | None] = mapped_column(ForeignKey("tumours.id"))
     patient_no: Mapped[str | None] = mapped_column(String(64))
     full_name: Mapped[str | None] = mapped_column(String(200))
     age_at_diagnosis: Mapped[int | None] = mapped_column(SmallInteger)
