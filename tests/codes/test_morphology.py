@@ -18,6 +18,7 @@ from oncoreg.codes.morphology import (
     grade,
     is_valid_morphology,
     morphology,
+    morphology_source,
     morphology_table,
     normalise_morphology,
     split_morphology,
@@ -166,3 +167,8 @@ def test_canreg5_dictionary_is_a_subset(reference_dir):
     table = morphology_table()
     assert canreg <= set(table)
     assert len({c for c, m in table.items() if not m.retired} - canreg) == 123
+
+
+def test_provenance_is_recorded():
+    source = morphology_source()
+    assert source.version == "ICD-O-3.2 (2019)" and not source.overridden

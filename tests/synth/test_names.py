@@ -20,15 +20,12 @@ from oncoreg.errors import InputError, UnknownCode
 from oncoreg.synth.names import (
     NameTables,
     draw_names,
-    drop_middle,
     given_name_variant,
     join_full,
     name_tables,
     region_of_province,
     split_full_name,
-    strip_diacritics,
     typo,
-    upper,
 )
 from oncoreg.text import telex_keystrokes, tone_placement, tone_position
 
@@ -305,23 +302,6 @@ def test_split_keeps_every_word_in_order_and_is_stable(text):
 # --- reporting variations -----------------------------------------------------------------
 
 
-def test_strip_diacritics_gives_ascii(full_names):
-    stripped = strip_diacritics(full_names)
-    assert all(s.isascii() and s for s in stripped)
-    assert stripped.shape == full_names.shape
-    names = np.array(["Nguyễn Thị Hồng", "ĐẶNG Văn Ước", "Lưu"], dtype=object)
-    assert strip_diacritics(names).tolist() == ["Nguyen Thi Hong", "DANG Van Uoc", "Luu"]
-
-
-def test_upper_keeps_diacritics(full_names):
-    upped = upper(full_names)
-    assert is_nfc(upped) and all(upped)
-    assert upper(np.array(["Nguyễn Thị Hồng", "đức"], dtype=object)).tolist() == [
-        "NGUYỄN THỊ HỒNG",
-        "ĐỨC",
-    ]
-
-
 def test_typo_changes_each_name_once_and_keeps_it_readable(full_names):
     slipped = typo(np.random.default_rng(1), full_names)
     assert is_nfc(slipped) and all(slipped)
@@ -378,28 +358,6 @@ def test_given_name_variant_of_drawn_names(draw):
     assert 0 < changed.mean() < 0.3
 
 
-def test_drop_middle():
-    names = np.array(
-        ["Nguyễn Thị Hồng", "Nguyễn Thị Ngọc Anh", "Lê Duẩn", "Tôn Nữ Thị Hà", "Lan"],
-        dtype=object,
-    )
-    assert drop_middle(names).tolist() == [
-        "Nguyễn Hồng",
-        "Nguyễn Ngọc Anh",
-        "Lê Duẩn",
-        "Tôn Nữ Hà",
-        "Lan",
-    ]
-
-
-def test_drop_middle_of_drawn_names(full_names):
-    dropped = drop_middle(full_names)
-    assert is_nfc(dropped) and all(dropped)
-    assert all(
-        len(d.split()) >= min(2, len(f.split())) for d, f in zip(dropped, full_names, strict=True)
-    )
-
-
 TONES = ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
 LETTERS = sorted(
     {unicodedata.normalize("NFC", v + t) for v in "aăâeêioôơuưy" for t in TONES}
@@ -420,23 +378,16 @@ def test_variations_keep_nfc_and_never_empty(names, seed):
     values = np.array(names, dtype=object)
     rng = np.random.default_rng(seed)
     sex = rng.choice(np.array(["1", "2"]), size=values.size)
-    for out in (
-        strip_diacritics(values),
-        upper(values),
-        typo(rng, values),
-        drop_middle(values),
-        given_name_variant(rng, values, sex),
-    ):
+    for out in (typo(rng, values), given_name_variant(rng, values, sex)):
         assert out.shape == values.shape and out.dtype == object
         assert all(out) and is_nfc(out)
-    assert all(s.isascii() for s in strip_diacritics(values))
     assert (typo(rng, values) != values).all()
 
 
 def test_variations_of_an_empty_array_are_empty():
     empty = np.array([], dtype=object)
     rng = np.random.default_rng(0)
-    for out in (strip_diacritics(empty), upper(empty), typo(rng, empty), drop_middle(empty)):
+    for out in (typo(rng, empty), given_name_variant(rng, empty, np.array([], dtype=object))):
         assert out.shape == (0,) and out.dtype == object
 
 
@@ -448,3 +399,18 @@ def test_text_helpers():
     assert tone_placement("Thuỵ Quý Hoàn", "old") == "Thụy Quý Hoàn"
     assert telex_keystrokes("Nguyễn") == "Nguyeenx" and telex_keystrokes("ĐỨC") == "DDUWCS"
     assert [tone_position(w) for w in ("Hương", "hoa", "gia", "Lan", "Quy")] == [2, 1, 2, 1, 2]
+
+
+def test_report_ascii_expression_agrees_with_the_text_helper(full_names):
+    """The report builder strips diacritics in Polars, for speed; it must give what
+    oncoreg.text.strip_diacritics gives."""
+    import polars as pl
+
+    from oncoreg.synth.fields import ascii_text
+    from oncoreg.text import strip_diacritics
+
+    names = list(full_names[:2000]) + ["ĐẶNG Văn Ước", "Lưu Thị Ngọc Ánh"]
+    frame = pl.DataFrame({"n": names})
+    assert frame.select(ascii_text(pl.col("n")))["n"].to_list() == [
+        strip_diacritics(n) for n in names
+    ]

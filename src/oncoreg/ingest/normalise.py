@@ -20,15 +20,9 @@ from oncoreg.codes.morphology import split_morphology
 from oncoreg.codes.provinces import province, to_2025
 from oncoreg.codes.topography import normalise_topography
 from oncoreg.errors import InputError
-from oncoreg.ingest.canonical import NAMES
+from oncoreg.ingest.canonical import COLUMNS, NAMES
 
-DATE_FIELDS = (
-    "birth_date",
-    "diagnosis_date",
-    "last_contact_date",
-    "death_date",
-    "first_treatment_date",
-)
+DATE_FIELDS = tuple(c.name for c in COLUMNS if c.kind == "partial-date")
 ISO_PARTIAL = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
 

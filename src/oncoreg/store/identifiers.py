@@ -38,9 +38,3 @@ def keyed_hash(value: str | None, key: str, kind: str) -> str | None:
         return None
     digest = hmac.digest(key.encode("utf-8"), f"{kind}\x1f{text}".encode(), hashlib.sha256)
     return HASH_PREFIX + digest.hex()
-
-
-def is_valid_cccd(value: str | None) -> bool:
-    """A Vietnamese citizen identity card number (CCCD) has exactly 12 digits."""
-    text = normalise_identifier(value)
-    return text is not None and len(text) == 12 and text.isdigit()

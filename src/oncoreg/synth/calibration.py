@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
 
@@ -76,29 +76,9 @@ def sites() -> tuple[Site, ...]:
     defaults = data["defaults"]
     out = []
     for raw in data["site"]:
-        values = {**defaults, **raw}
-        site = Site(
-            id=values["id"],
-            icd10=values["icd10"],
-            cases=values["cases"],
-            deaths=values["deaths"],
-            asr=values["asr"],
-            crude=values["crude"],
-            male_share=values["male_share"],
-            sigma=values["sigma"],
-            child_share=values["child_share"],
-            trend=values["trend"],
-            paired=values["paired"],
-            in_situ=values.get("in_situ", 0.0),
-            topography=values["topography"],
-            morphology=values["morphology"],
-            clinical=tuple(values.get("clinical", ())),
-            basis=values["basis"],
-            stage=values["stage"],
-            unknown_stage=values["unknown_stage"],
-            survival=values["survival"],
-            peak=values["peak"],
-        )
+        values = {"in_situ": 0.0, **defaults, **raw}
+        values["clinical"] = tuple(values.get("clinical", ()))
+        site = Site(**{f.name: values[f.name] for f in fields(Site)})
         out.append(site)
     return tuple(out)
 

@@ -6,7 +6,9 @@ About 8% of persons get two middle names (``Thị Ngọc``) and 1% none (``Lê D
 Southern spellings Huỳnh (of Hoàng) and Võ (of Vũ), one family each written differently
 since the naming taboos of the Nguyễn lords, follow the person's region when one is given.
 
-Reporting variations turn a name into what another hospital might have typed. Each takes
+Reporting variations (typos, given-name variants) turn a name into what another hospital
+might have typed; ASCII-only and capitalised spellings are made by the report builder
+(:mod:`oncoreg.synth.fields`) in Polars. Each variation takes
 an array (object dtype) and returns a new one of the same shape; apply them to a subset::
 
     full = join_full(family, middle, given)
@@ -27,7 +29,6 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -51,15 +52,12 @@ __all__ = [
     "NameTable",
     "NameTables",
     "draw_names",
-    "drop_middle",
     "given_name_variant",
     "join_full",
     "name_tables",
     "region_of_province",
     "split_full_name",
-    "strip_diacritics",
     "typo",
-    "upper",
 ]
 
 DATA_PACKAGE = "oncoreg.synth.data"
@@ -391,62 +389,6 @@ def _family_length(words: list[str]) -> int:
 
 
 # --- reporting variations ---------------------------------------------------------------
-
-
-def _map_unique(fn: Callable[[str], str], values: np.ndarray) -> np.ndarray:
-    """Apply a str -> str function once per distinct value of an array."""
-    arr = np.asarray(values, dtype=object)
-    lookup = {v: fn(v) for v in set(arr.ravel().tolist())}
-    out = np.empty(arr.shape, dtype=object)
-    out[...] = np.frompyfunc(lookup.__getitem__, 1, 1)(arr) if arr.size else arr
-    return out
-
-
-def strip_diacritics(values: np.ndarray) -> np.ndarray:
-    """Names as an ASCII-only system writes them: ``Nguyễn Thị Hồng`` -> ``Nguyen Thi Hong``.
-
-    Args:
-        values: An array of names.
-
-    Returns:
-        A new object array; see :func:`oncoreg.text.strip_diacritics`.
-    """
-    return _map_unique(vntext.strip_diacritics, values)
-
-
-def upper(values: np.ndarray) -> np.ndarray:
-    """Names in capitals, diacritics kept: ``NGUYỄN THỊ HỒNG``.
-
-    Args:
-        values: An array of names.
-
-    Returns:
-        A new object array of NFC strings.
-    """
-    return _map_unique(lambda s: unicodedata.normalize("NFC", s.upper()), values)
-
-
-def drop_middle(values: np.ndarray) -> np.ndarray:
-    """Full names with the (first) middle name left out, as short records write them.
-
-    ``Nguyễn Thị Hồng`` -> ``Nguyễn Hồng``; of two middle names only the first goes,
-    which is usually the sex marker (``Nguyễn Thị Ngọc Anh`` -> ``Nguyễn Ngọc Anh``).
-    Names without a middle name are returned as they are.
-
-    Args:
-        values: An array of full names.
-
-    Returns:
-        A new object array of full names.
-    """
-    return _map_unique(_drop_middle_one, values)
-
-
-def _drop_middle_one(full: str) -> str:
-    family, middle, given = split_full_name(full)
-    if not middle:
-        return full
-    return join_full(family, " ".join(middle.split()[1:]), given)
 
 
 def given_name_variant(rng: np.random.Generator, given: np.ndarray, sex: np.ndarray) -> np.ndarray:
