@@ -11,6 +11,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,6 +64,11 @@ class Settings(BaseSettings):
         None,
         description="Folder of the registry's own official dictionary files; a file there "
         "with the name of a shipped table (e.g. topography.tsv) overrides that table.",
+    )
+    link_backend: Literal["duckdb", "spark"] = Field(
+        "duckdb",
+        description="Splink backend of `oncoreg link`: duckdb (one machine) or spark (needs "
+        "the oncoreg[spark] extra and a Java runtime).",
     )
 
     def resolved_secret_file(self) -> Path:

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from oncoreg import __version__
-from oncoreg.cli import codes, db, facilities, registry, reports, synth
+from oncoreg.cli import codes, db, facilities, linkage, registry, reports, synth
 from oncoreg.cli.output import show_error
 from oncoreg.errors import OncoregError
 
@@ -20,6 +20,11 @@ EXAMPLES = {
     "check": "oncoreg check --out checks.csv",
     "confirm": "oncoreg confirm VN-K VN-K-0000017 CONS-BASIS-HISTOLOGY --user lan",
     "quality": "oncoreg quality --year 2022 --by site,sex",
+    "link": "oncoreg link --since 2025-01-01",
+    "review list": "oncoreg review list --limit 20",
+    "review show": "oncoreg review show 12",
+    "review decide": 'oncoreg review decide 12 --match --user lan --note "same CCCD on paper file"',
+    "export links": "oncoreg export links --out links.csv",
     "db upgrade": "oncoreg db upgrade",
     "db current": "oncoreg db current",
     "facilities import": "oncoreg facilities import hospitals.csv --skip-bad-rows",
@@ -65,6 +70,7 @@ def _root(
 registry.register(app)
 synth.register(app)
 reports.register(app)
+linkage.register(app)
 app.add_typer(db.app, name="db")
 app.add_typer(facilities.app, name="facilities")
 app.add_typer(codes.app, name="codes")

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+import polars as pl
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
@@ -141,3 +142,80 @@ def _refuse_bulk_writes(orm_execute_state: Any) -> None:
             "audit trail",
             hint="load the records and change them one by one",
         )
+
+
+def audit_frame(
+    entity: type[Audited],
+    before: pl.DataFrame | None,
+    after: pl.DataFrame,
+    *,
+    actor: str,
+    scope: str | None = None,
+) -> pl.DataFrame:
+    """Audit events for rows written in bulk, one per row that changed.
+
+    ``after`` holds the written rows (``id`` and the columns written); ``before`` the same
+    columns as they were for the rows that existed (None or missing ids: inserts). Changes
+    are recorded as the ORM records them (old and new values; identifying fields apart).
+    ``scope`` names the column of ``after`` holding the facility of each event.
+
+    Returns:
+        Rows for ``audit_events``, ready for :func:`oncoreg.store.bulk.bulk_insert`.
+    """
+    fields = [c for c in after.columns if c not in ("id", scope) and c not in SKIPPED]
+    old = (before if before is not None else after.clear()).select("id", *fields)
+    both = after.join(old, on="id", how="left", suffix="__old").with_columns(
+        pl.col("id").is_in(old["id"].implode()).not_().alias("__new")
+    )
+    identifying = entity.__identifying__
+    plain = [f for f in fields if f not in identifying]
+    secret = [f for f in fields if f in identifying]
+    both = both.with_columns(
+        _changes_json(plain).alias("__changes"), _changes_json(secret).alias("__ids")
+    ).filter(pl.col("__changes").is_not_null() | pl.col("__ids").is_not_null())
+    action = _bulk_action(fields)
+    return both.select(
+        pl.lit(utcnow()).alias("at"),
+        pl.lit(actor).alias("actor"),
+        action.alias("action"),
+        pl.lit(entity.__tablename__).alias("entity"),
+        pl.col("id").alias("entity_id"),
+        (pl.col(scope) if scope else pl.lit(None, pl.Int64)).alias("facility_id"),
+        pl.col("__changes").fill_null("{}").alias("changes"),
+        pl.col("__ids").alias("identifier_changes"),
+    )
+
+
+def _changed(field: str) -> pl.Expr:
+    return pl.col("__new") | pl.col(field).ne_missing(pl.col(f"{field}__old"))
+
+
+def _changes_json(fields: list[str]) -> pl.Expr:
+    parts = [
+        pl.when(_changed(f) & ~(pl.col("__new") & pl.col(f).is_null())).then(
+            pl.lit(f'"{f}": ')
+            + pl.struct(
+                pl.when(~pl.col("__new")).then(pl.col(f"{f}__old")).alias("old"),
+                pl.col(f).alias("new"),
+            ).struct.json_encode()
+        )
+        for f in fields
+    ]
+    if not parts:
+        return pl.lit(None, pl.String)
+    joined = pl.concat_list(parts).list.drop_nulls().list.join(", ")
+    return pl.when(joined != "").then(pl.lit("{") + joined + pl.lit("}"))
+
+
+def _bulk_action(fields: list[str]) -> pl.Expr:
+    action = pl.when(pl.col("__new")).then(pl.lit(AuditAction.INSERT.value))
+    if "status" in fields:
+        status, was = pl.col("status"), pl.col("status__old")
+        obsolete = RecordStatus.OBSOLETE.value
+        action = action.when((status == obsolete) & (was != obsolete)).then(
+            pl.lit(AuditAction.OBSOLETE.value)
+        )
+        action = action.when((was == obsolete) & (status != obsolete)).then(
+            pl.lit(AuditAction.RESTORE.value)
+        )
+    return action.otherwise(pl.lit(AuditAction.UPDATE.value))

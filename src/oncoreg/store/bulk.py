@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import JSON, Date, DateTime, Table, insert
+from sqlalchemy import JSON, Date, DateTime, Table, bindparam, insert, update
 from sqlalchemy.engine import Connection
 
 SQLITE_DATE = "%Y-%m-%d"
@@ -70,7 +70,8 @@ def _executemany(connection: Connection, table: Table, frame: pl.DataFrame) -> N
             gc.enable()
 
 
-def _staged_insert(connection: Connection, table: Table, frame: pl.DataFrame) -> None:
+def _stage(frame: pl.DataFrame, name: str) -> tuple[str, str]:
+    """Write ``frame`` as table ``name`` of a new staging file: (alias, path)."""
     import adbc_driver_sqlite.dbapi as adbc
 
     folder = Path(tempfile.mkdtemp(prefix="oncoreg-stage-"))
@@ -80,9 +81,14 @@ def _staged_insert(connection: Connection, table: Table, frame: pl.DataFrame) ->
         with stage.cursor() as cursor:
             for start in range(0, frame.height, STAGE_CHUNK):  # Arrow copies stay small
                 part = frame.slice(start, STAGE_CHUNK).to_arrow()
-                cursor.adbc_ingest(table.name, part, mode="create" if start == 0 else "append")
+                cursor.adbc_ingest(name, part, mode="create" if start == 0 else "append")
         stage.commit()
-    connection.exec_driver_sql(f"ATTACH DATABASE ? AS {alias}", (str(path),))
+    return alias, str(path)
+
+
+def _staged_insert(connection: Connection, table: Table, frame: pl.DataFrame) -> None:
+    alias, path = _stage(frame, table.name)
+    connection.exec_driver_sql(f"ATTACH DATABASE ? AS {alias}", (path,))
     quote = connection.dialect.identifier_preparer.quote
     source = f"SELECT {{names}} FROM {alias}.{quote(table.name)}"
     connection.exec_driver_sql(_insert_sql(connection, table, frame.columns, source))
@@ -126,3 +132,41 @@ def _sqlite_value(table: Table, name: str, dtype: pl.DataType) -> pl.Expr:
 
 def _json(value) -> str:
     return json.dumps(value, separators=(", ", ": "))
+
+
+def bulk_update(connection: Connection, table: Table, frame: pl.DataFrame, key: str = "id") -> None:
+    """Set the columns of ``frame`` on the rows of ``table`` whose ``key`` it names.
+
+    On SQLite a large frame is staged like :func:`bulk_insert` and applied by one
+    ``UPDATE ... FROM``; elsewhere, or for small frames, by an ``executemany`` of
+    ``UPDATE ... WHERE key = ?``. The caller writes the audit events (see
+    :func:`oncoreg.store.audit.audit_frame`).
+    """
+    if frame.is_empty():
+        return
+    columns = [c for c in frame.columns if c != key]
+    if connection.dialect.name != "sqlite" or frame.height < STAGED:
+        statement = (
+            update(table)
+            .where(table.c[key] == bindparam("_key"))
+            .values({c: bindparam(f"_v_{c}") for c in columns})
+        )
+        rows = [
+            {("_key" if name == key else f"_v_{name}"): value for name, value in row.items()}
+            for row in _python_rows(table, frame)
+        ]
+        for start in range(0, len(rows), CHUNK):
+            connection.execute(statement, rows[start : start + CHUNK])
+        return
+    converted = frame.with_columns(
+        _sqlite_value(table, name, frame.schema[name]) for name in frame.columns
+    )
+    alias = _stage(converted, table.name)
+    connection.exec_driver_sql(f"ATTACH DATABASE ? AS {alias[0]}", (alias[1],))
+    quote = connection.dialect.identifier_preparer.quote
+    target, staged = quote(table.name), f"{alias[0]}.{quote(table.name)}"
+    assignments = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in columns)
+    connection.exec_driver_sql(
+        f"UPDATE {target} SET {assignments} FROM {staged} AS s "
+        f"WHERE {target}.{quote(key)} = s.{quote(key)}"
+    )

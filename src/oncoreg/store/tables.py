@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -193,6 +194,8 @@ class Tumour(TumourFields, Audited, Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     icd10: Mapped[str | None] = mapped_column(String(5))
     sequence: Mapped[int | None] = mapped_column(SmallInteger)
+    # which source gave each consolidated value: {"topography": source_id, ...}
+    provenance: Mapped[dict | None] = mapped_column(JSON)
 
     person: Mapped[Person] = relationship(back_populates="tumours")
     sources: Mapped[list[Source]] = relationship(back_populates="tumour")
@@ -331,3 +334,47 @@ class AuditEvent(Base):
 
 
 AUDITED_CLASSES = (Person, Tumour, Source, FollowUp, Facility)
+
+
+class LinkRun(Base):
+    """One linkage run: reports linked into persons and tumours, swapped in at once."""
+
+    __tablename__ = "link_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+    backend: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    match_threshold: Mapped[float] = mapped_column(Float)
+    review_threshold: Mapped[float] = mapped_column(Float)
+    figures: Mapped[dict] = mapped_column(JSON, default=dict)
+    # the trained Splink model (m and u probabilities, settings): incremental runs reuse it
+    model: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ReviewItem(Base):
+    """A pair of reports (or one report) a registrar decides on.
+
+    ``kind`` is ``pair`` (two reports that may be one person) or ``report`` (a report the
+    model cannot link, e.g. no name and no identifier). A decision (``match``,
+    ``non_match``, ``unsure``) is kept for good and wins over the model in later runs.
+    """
+
+    __tablename__ = "review_items"
+    __table_args__ = (Index("ix_review_items_pair", "source_id", "other_source_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("link_runs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    other_source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    match_probability: Mapped[float | None] = mapped_column(Float)
+    match_weight: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    decision: Mapped[str | None] = mapped_column(String(12), index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -178,7 +178,11 @@ def date_columns(f: pl.LazyFrame) -> pl.LazyFrame:
         .otherwise(birth)
     )
     text = _iso(shown)
-    age = ((pl.coalesce("report_dx", "diagnosis") - birth).dt.total_days() / 365.25).floor()
+    # a death registration gives the age at death (its incidence date, IARC)
+    seen_at = pl.when(role == "death").then(pl.coalesce("death", "diagnosis"))
+    age = (
+        (pl.coalesce(seen_at, "report_dx", "diagnosis") - birth).dt.total_days() / 365.25
+    ).floor()
     return f.with_columns(
         birth_date=pl.when(draw < 0.08)
         .then(text.str.slice(0, 4))

@@ -235,7 +235,9 @@ def _writer(fmt: str):
         from oncoreg.export.naaccr import write_naaccr
 
         folder.mkdir(parents=True, exist_ok=True)
-        write_naaccr(part, folder / f"{code}.xml")
+        # hospitals report to the registry with abstracts (names and contacts included);
+        # incidence-only records leave out everything that links a person
+        write_naaccr(part, folder / f"{code}.xml", record_type="A")
 
     return {"csv": csv, "xlsx": xlsx, "fhir": fhir, "naaccr": naaccr}[fmt]
 

@@ -1,0 +1,2 @@
+"""Person linkage (Splink), tumour consolidation (IARC/IACR multiple-primary rules) and the
+review queue."""
