@@ -25,3 +25,9 @@ def test_example_file_follows_the_contract():
     assert reader.fieldnames == list(NAMES)
     assert len(rows) >= 5
     assert all(row["report_id"] and row["facility_code"] for row in rows)
+
+
+def test_links_doc_lists_the_export_columns(tmp_path):
+    text = (DOCS / "links-csv.md").read_text(encoding="utf-8")
+    rows = [line.split("`")[1] for line in text.splitlines() if line.startswith("| `")]
+    assert rows == ["facility_code", "report_id", "person_id", "tumour_id"]

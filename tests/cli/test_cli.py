@@ -58,6 +58,22 @@ def test_demo_then_list_and_reinit(registry, capsys):
     assert "provinces added: 97" in out
     assert re.search(r"facilities: 30 added", out)
     assert "300 persons" in out and (registry / "oncoreg-data" / "truth" / "reports.csv").exists()
+    linked = re.search(
+        r"link \(full, duckdb\): (\d+) reports, (\d+) linked into (\d+) persons", out
+    )
+    assert linked and int(linked[2]) > 0 and int(linked[3]) < int(linked[2]), out
+    assert "reports per tumour" in out and "review queue:" in out
+    code, out, _ = run(capsys, "link")
+    assert code == 0 and "link (incremental, duckdb)" in out
+    code, out, _ = run(capsys, "export", "links", "--out", "links.csv")
+    header = (registry / "links.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert code == 0 and header == "facility_code,report_id,person_id,tumour_id"
+    code, out, _ = run(capsys, "review", "list", "--format", "json")
+    assert code == 0 and "count" in json.loads(out)
+    code, _, err = run(capsys, "review", "decide", "999999", "--match", "--user", "lan")
+    assert code == 1 and "no review item 999999" in err
+    code, _, err = run(capsys, "review", "decide", "1", "--user", "lan")
+    assert code == 1 and "--match, --no-match or --unsure" in err
     code, out, _ = run(capsys, "facilities", "list", "--format", "json")
     listed = json.loads(out)
     assert code == 0 and listed["count"] >= 20

@@ -158,8 +158,10 @@ def review_decide_command(
         None, "--match/--no-match", help="The two reports are (not) one person."
     ),
     unsure: bool = typer.Option(False, "--unsure", help="Leave it for another look."),
-    with_report: tuple[str, str] = typer.Option(
-        (None, None), "--with", help="FACILITY REPORT_ID a single report belongs with."
+    with_report: str = typer.Option(
+        None,
+        "--with",
+        help="FACILITY/REPORT_ID of the report a single-report item belongs with.",
     ),
     note: str = typer.Option(None, help="Why (kept with the decision)."),
     user: str = typer.Option(..., help="The registrar deciding (audit trail)."),
@@ -182,7 +184,7 @@ def review_decide_command(
             decision,
             actor=user,
             note=note,
-            with_report=with_report if with_report[0] else None,
+            with_report=_report_key(with_report) if with_report else None,
         )
     finally:
         store.dispose()
@@ -190,6 +192,15 @@ def review_decide_command(
         f"review item {item}: {decision} (by {user}); run `oncoreg link` to apply it",
         highlight=False,
     )
+
+
+def _report_key(text: str) -> tuple[str, str]:
+    from oncoreg.errors import InputError
+
+    facility, _, report = text.partition("/")
+    if not facility or not report:
+        raise InputError(f"--with {text!r}: write FACILITY/REPORT_ID, e.g. VN-K/VN-K-0000017")
+    return facility, report
 
 
 @export_app.command("links")

@@ -42,7 +42,8 @@ def demo(
     formats: str = typer.Option(DEMO_FORMATS, help="Formats the demo hospitals send."),
 ) -> None:
     """Run the main job: init the registry, generate a synthetic demo registry into DATA
-    (hospital reports in all formats, population, ground truth) and load its facilities.
+    (hospital reports in all formats, population, ground truth), load its facilities, import
+    and check its reports, and link them into persons and tumours.
 
     Example: oncoreg demo
     """
@@ -67,6 +68,7 @@ def demo(
         )
         _import_demo(store, data)
         _quality_summary(store)
+        _link_demo(store)
     finally:
         store.dispose()
 
@@ -102,6 +104,13 @@ def _import_demo(store: Store, data: Path) -> None:
         f"{totals['unchanged']} unchanged, {totals['rejected']} rejected "
         f"(reasons in *.rejects.csv) in {seconds:.1f} s"
     )
+
+
+def _link_demo(store: Store) -> None:
+    from oncoreg.cli.linkage import print_link_summary
+    from oncoreg.services.linkage import link_registry
+
+    print_link_summary(link_registry(store, actor="oncoreg demo"))
 
 
 def _quality_summary(store: Store) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 from splink import Linker, block_on
+from splink.internals.exceptions import SplinkException
 
 from oncoreg.errors import InputError
 from oncoreg.link import persons
@@ -21,6 +22,7 @@ from oncoreg.link import persons
 BACKENDS = ("duckdb", "spark")
 U_SAMPLE_PAIRS = 5_000_000
 SEED = 20_250_701
+logger = logging.getLogger(__name__)
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
 TF_COLUMNS = ("name_marked", "name", "family_given", "name_sorted")
 
@@ -75,7 +77,12 @@ def train_and_predict(
     )
     training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SEED)
     for rule in persons.training_rules():
-        training.estimate_parameters_using_expectation_maximisation(rule)
+        try:
+            training.estimate_parameters_using_expectation_maximisation(rule)
+        except (ValueError, SplinkException) as error:
+            # a small registry may give a session too few pairs to estimate from (an m of
+            # zero); the other sessions and the starting values stand in for it
+            logger.warning("linkage training session skipped: %s", str(error).splitlines()[0])
     pairs = linker.inference.predict(
         threshold_match_probability=review_threshold, warning_mode="never"
     )

@@ -340,29 +340,47 @@ def _prepared(sources: pl.DataFrame) -> pl.DataFrame:
     return coded.with_columns(**_code_ranks(), **_date_ranks())
 
 
-def _fast_key() -> pl.Expr:
-    """Equal keys are always one tumour: same class, site (or systemic) and histology."""
-    group = pl.col("_group")
-    systemic = group.is_in(list(_systemic_groups()))
-    site = _first_match(
-        [(systemic, pl.lit("*")), (pl.col("_unknown"), pl.lit("?"))], pl.col("_site")
+@register_cache
+def _unspecified() -> dict[int, frozenset[int]]:
+    """Unspecified group -> the groups it covers (5, 14 and 17)."""
+    return {n: g.covers for n, g in histology_groups().items() if g.covers}
+
+
+def _one_tumour() -> pl.Expr:
+    """Per person (in a group-by): true when its reports are surely one tumour.
+
+    That is: one behaviour class, at most one specific histology group (one histology if in
+    no group), every unspecified group covering it, no two unspecified groups that differ
+    (5 and 14), and one known site group unless every report is systemic.
+    """
+    group, covers = pl.col("_group"), _unspecified()
+    specific = pl.when(~group.is_in(list(covers))).then(
+        pl.when(group == NO_GROUP).then(-pl.col("_hist")).otherwise(group)
     )
-    hist = pl.when(group == NO_GROUP).then(pl.col("_hist").cast(pl.String)).otherwise(pl.lit(""))
-    return pl.concat_str(
-        [pl.col("_class").cast(pl.String), site, group.cast(pl.String), hist], separator="|"
-    )
+    site = pl.when(~pl.col("_unknown")).then(pl.col("_site"))
+    cls = pl.col("_class")
+    one = [
+        cls.max() == cls.min(),
+        (specific.max() == specific.min()).fill_null(True),
+        (site.max() == site.min()).fill_null(True) | group.is_in(_systemic_groups()).all(),
+    ]
+    spec = specific.max().clip(lower_bound=NO_GROUP)
+    for number, covered in covers.items():
+        one.append(~(group == number).any() | spec.is_null() | spec.is_in(list(covered)))
+        for other in covers:
+            if other > number and other not in covered and number not in covers[other]:
+                one.append(~((group == number).any() & (group == other).any()))
+    return pl.all_horizontal(one)
 
 
 def _assignment(frame: pl.DataFrame, fast: bool = True) -> pl.DataFrame:
     """``source_id`` -> ``tumour_key`` (the smallest source_id of the tumour's reports)."""
-    multi = _fast_key().n_unique().over("person_key") > 1
-    if not fast:
-        multi = pl.lit(True)
-    marked = frame.with_columns(_multi=multi)
-    simple = marked.filter(~pl.col("_multi")).select(
-        "source_id", tumour_key=pl.col("source_id").min().over("person_key")
+    persons = frame.group_by("person_key").agg(
+        _one=_one_tumour() if fast else pl.lit(False), _key=pl.col("source_id").min()
     )
-    return pl.concat([simple, _loop_assignment(marked.filter(pl.col("_multi")))])
+    marked = frame.join(persons, on="person_key")
+    simple = marked.filter(pl.col("_one")).select("source_id", tumour_key="_key")
+    return pl.concat([simple, _loop_assignment(marked.filter(~pl.col("_one")))])
 
 
 class _Report(NamedTuple):

