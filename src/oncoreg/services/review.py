@@ -18,6 +18,7 @@ from sqlalchemy import select
 from oncoreg.errors import InputError, NotFound
 from oncoreg.model import AuditAction
 from oncoreg.store import AuditEvent, Facility, ReviewItem, Source, Store, Tumour
+from oncoreg.store.bulk import read_frame
 from oncoreg.store.tables import utcnow
 
 DECISIONS = ("match", "non_match", "unsure")
@@ -178,7 +179,7 @@ def export_links(store: Store, out: Path) -> int:
             .where(Source.status != "obsolete")
             .order_by(Facility.code, Source.report_id)
         )
-        frame = pl.read_database(query, session.connection(), infer_schema_length=None)
+        frame = read_frame(session.connection(), query)
     frame = frame.with_columns(pl.col("person_id", "tumour_id").cast(pl.Int64))
     tmp = out.with_name(out.name + ".tmp")  # atomically: a reader never sees half a file
     frame.write_csv(tmp)
