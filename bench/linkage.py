@@ -6,7 +6,8 @@ Per size: generates a synthetic registry (CSV, in a child process), imports ever
 into a fresh SQLite registry (not timed), runs ``link_registry`` in a child process and prints
 seconds per stage, reports/s, peak RSS of that child (its own RUSAGE_SELF at the end:
 RUSAGE_CHILDREN here would be the maximum over all children, the generator included), the
-persons, tumours and review queue found, and pairwise precision, recall, F1 and exact share
+persons, tumours and review queue found, the blocking recall of persons (share of true pairs
+oncoreg's blocking keys compare), and pairwise precision, recall, F1 and exact share
 of persons and tumours against ``truth/reports.csv`` (reports rejected at import left out).
 
 Baseline (--no-baseline to skip): the plain Splink model a competent user would write in an
@@ -46,11 +47,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 from oncoreg.link import engine
+from oncoreg.link.blocking import blocking_recall
 from oncoreg.link.clusters import cluster
 from oncoreg.link.evaluate import evaluate
 from oncoreg.link.features import SOURCE_COLUMNS, linkage_frame
@@ -167,7 +170,9 @@ def _baseline(frame: pl.DataFrame, spec: tuple) -> tuple[pl.DataFrame, dict[str,
         blocking_rules_to_generate_predictions=[block_on(family, given), block_on(dob)],
     )
     marks = [time.perf_counter()]
-    linker = Linker(DuckDBAPI().register(frame.to_arrow()), settings, log_level=None)
+    connection = duckdb.connect()
+    connection.execute("SET enable_progress_bar = false")  # keep the printed table clean
+    linker = Linker(DuckDBAPI(connection).register(frame.to_arrow()), settings, log_level=None)
     training = linker.training
     training.estimate_probability_two_random_records_match(
         [block_on(family, given, dob)], recall=0.7
@@ -224,10 +229,6 @@ def _pairs_within(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     return capped.join(capped, on=key, suffix="_r").filter(pl.col("id") < pl.col("id_r"))
 
 
-def _sampled(pairs: pl.DataFrame) -> pl.DataFrame:
-    return pairs.sample(n=min(pairs.height, SAMPLE_PAIRS), seed=1)
-
-
 def _cause() -> pl.Expr:
     """The first cause that holds for a pair (see the module docstring)."""
 
@@ -257,13 +258,12 @@ def _cause() -> pl.Expr:
     return expr.otherwise(pl.lit("other"))
 
 
-def _breakdown(stored: pl.DataFrame, links: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+def _breakdown(frame: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     """Misses and false merges of oncoreg's persons, counted by cause."""
     keys = ["name", "name_marked", "dob_y", "dob_m", "dob_d", "nid", "ins", "phone", "site"]
-    features = linkage_frame(stored).select(pl.col("unique_id").alias("id"), *keys)
+    features = frame.select(pl.col("unique_id").alias("id"), *keys)
     both = (
-        stored.select("id", "record")
-        .join(truth.select("record", "person"), on="record")
+        frame.select(pl.col("unique_id").alias("id"), "record", pl.col("entity").alias("person"))
         .join(links.select("record", "person_id"), on="record", how="left")
         .with_columns(pl.coalesce("person_id", pl.lit("unlinked:") + pl.col("record")))
         .select("id", "person", pl.col("person_id").alias("cluster"))
@@ -272,7 +272,8 @@ def _breakdown(stored: pl.DataFrame, links: pl.DataFrame, truth: pl.DataFrame) -
     merges = _pairs_within(both, "cluster").filter(pl.col("person") != pl.col("person_r"))
     counts = []
     for name, pairs in (("misses", misses), ("false merges", merges)):
-        fields = _sampled(pairs).select("id", "id_r").join(features, on="id")
+        sample = pairs.sample(n=min(pairs.height, SAMPLE_PAIRS), seed=1).select("id", "id_r")
+        fields = sample.join(features, on="id")
         fields = fields.join(features, left_on="id_r", right_on="id", suffix="_r")
         counts.append(fields.group_by(_cause().alias("cause")).agg(pl.len().alias(name)))
     return counts[0].join(counts[1], on="cause", how="full", coalesce=True).fill_null(0)
@@ -323,6 +324,7 @@ def _print_size(n: int, run: dict) -> None:
     _row("reports linked / unlinked", [f"{link['linked']:,} / {link['unlinked']:,}", None])
     _row("reports per tumour", [link["reports_per_tumour"], None], 2)
     _row("review queue", [link["review_open"], None])
+    _row("blocking recall (true pairs compared)", [run["blocking_recall"], None])
     print(f"\nerror breakdown, oncoreg persons (pairs, sample of at most {SAMPLE_PAIRS:,} each)")
     _row("cause", ["misses", "false merges"])
     for cause, missed, merged in run["breakdown"].sort("misses", descending=True).iter_rows():
@@ -342,7 +344,10 @@ def _run_size(work: Path, n: int, baseline: bool) -> dict:
     run["persons"] = _quality(links, "person_id", truth, "person")
     run["tumours"] = _quality(links, "tumour_id", truth, "tumour")
     stored = _stored(db)
-    run["breakdown"] = _breakdown(stored, links, truth)
+    frame = linkage_frame(stored).with_columns(stored["record"])
+    frame = frame.join(truth.select("record", pl.col("person").alias("entity")), on="record")
+    run["blocking_recall"] = blocking_recall(frame)
+    run["breakdown"] = _breakdown(frame, links)
     if baseline:
         (clusters, seconds), peak = _in_child(_baseline_db, db)
         found = stored.select(pl.col("id").alias("unique_id"), "record").join(

@@ -68,6 +68,13 @@ def test_birth_by_precision_and_from_age():
         0, named=True
     )
     assert (aged["dob_y"], aged["birth_year"]) == (None, 1961)
+    assert (aged["birth_band"], aged["birth_band_odd"]) == (980, 981)
+
+
+def test_death_certificate_only_reports_are_flagged():
+    assert linkage_frame(_sources(basis="0")).row(0, named=True)["dco"]
+    assert not linkage_frame(_sources(basis="7")).row(0, named=True)["dco"]
+    assert not linkage_frame(_sources()).row(0, named=True)["dco"]
 
 
 def test_phone_identifiers_and_identified():

@@ -14,7 +14,8 @@ keys for its name and normalised forms of its other identifying fields:
 - identifier hashes (never the identifiers), sex, province in the post-2025 scheme (a
   report coded before the merger meets one coded after it), phone digits, folded address;
 - the tumour's site and diagnosis month, which the model learns to weigh like any other
-  field.
+  field; a death certificate only report is incident at death, so its month is compared as
+  "diagnosed before death".
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ SOURCE_COLUMNS = (
     "province_code_2004",
     "topography",
     "diagnosis_date",
+    "basis",
 )
 
 
@@ -57,8 +59,11 @@ def linkage_frame(sources: pl.DataFrame) -> pl.DataFrame:
         A frame with ``unique_id``, the name keys (``family``, ``middle``, ``given``,
         ``given_marked``, ``name``, ``name_marked``, ``family_given``, ``name_sorted``,
         ``name_joined``, ``has_marks``), ``dob``, ``dob_y``, ``dob_m``, ``dob_d``,
-        ``birth_year``, ``sex``, ``nid``, ``ins``, ``phone``, ``province``,
-        ``province_old``, ``address``, ``site``, ``diagnosis_month`` and ``identified``
+        ``birth_year`` (with ``birth_band`` and ``birth_band_odd``, two-year bands offset by
+        one year, for blocking), ``sex``, ``nid``, ``ins``, ``phone``, ``province``,
+        ``province_old``, ``address``, ``site``, ``diagnosis_month``, ``dco`` (a death
+        certificate only report: its incidence date is the date of death) and
+        ``identified``
         (the report has a name or an identifier).
     """
     frame = sources.select(SOURCE_COLUMNS)
@@ -77,6 +82,7 @@ def linkage_frame(sources: pl.DataFrame) -> pl.DataFrame:
         (pl.col("diagnosis_date").dt.year() * 12 + pl.col("diagnosis_date").dt.month())
         .cast(pl.Int32)
         .alias("diagnosis_month"),
+        (pl.col("basis") == "0").fill_null(False).alias("dco"),
     ).with_columns(
         (
             pl.col("given").is_not_null()
@@ -134,6 +140,8 @@ def _birth_columns() -> list[pl.Expr]:
         month.cast(pl.Int8).alias("dob_m"),
         day.cast(pl.Int8).alias("dob_d"),
         pl.coalesce(year, from_age).cast(pl.Int32).alias("birth_year"),
+        (pl.coalesce(year, from_age) // 2).cast(pl.Int32).alias("birth_band"),
+        ((pl.coalesce(year, from_age) + 1) // 2).cast(pl.Int32).alias("birth_band_odd"),
     ]
 
 
