@@ -81,3 +81,49 @@ def test_vietnamese_text_folds_to_lowercase_ascii(text: str) -> None:
     assert folded == folded.lower()
     assert folded == folded.strip() and "  " not in folded
     assert fold_vietnamese(text.upper()) == folded
+
+
+# --- name_key: how a name was typed does not matter ------------------------------------
+
+
+def _name_words() -> list[str]:
+    from importlib import resources
+
+    text = (resources.files("oncoreg.synth") / "data" / "vn_names.tsv").read_text("utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+    return sorted({word for row in rows[1:] for word in row[2].split()})
+
+
+def test_telex_keystrokes_read_back_for_every_name_word() -> None:
+    from oncoreg.text import name_key, telex_keystrokes
+
+    words = _name_words()
+    assert len(words) > 200
+    wrong = [w for w in words if name_key(telex_keystrokes(w)) != name_key(w)]
+    assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Lý", "Lí"), ("Quý", "QUÍ"), ("Mỹ", "mĩ"), ("Nguyeenx", "Nguyễn"), ("truwowngf", "Trương")],
+)
+def test_spelling_variants_share_a_key(a: str, b: str) -> None:
+    from oncoreg.text import name_key
+
+    assert name_key(a) == name_key(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [("Huy", "Hui"), ("Thùy", "Thùi"), ("Hải", "Hảy"), ("Sơn", "Sơ")]
+)
+def test_different_names_keep_different_keys(a: str, b: str) -> None:
+    from oncoreg.text import name_key
+
+    assert name_key(a) != name_key(b)
+
+
+@given(st.text(max_size=40))
+def test_name_key_is_idempotent_and_ascii_for_vietnamese(text: str) -> None:
+    from oncoreg.text import name_key
+
+    assert name_key(name_key(text)) == name_key(text)

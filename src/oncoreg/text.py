@@ -189,3 +189,55 @@ def telex_keystrokes(word: str) -> str:
         keys.append(typed.upper() if base.isupper() else typed)
     tone_key = _TELEX_TONES.get(tone, "")
     return "".join(keys) + (tone_key.upper() if word.isupper() else tone_key)
+
+
+# Letters a folded Vietnamese word never has after a vowel: a Telex tone key (f s r x j, and
+# z that clears a tone) typed with the input method off.
+_TONE_KEY_AFTER_VOWEL = re.compile(r"(?<=[aeiouy])[fsrxjz]")
+_TONE_KEY_AT_END = re.compile(r"(?<=[a-z])[fsrxjz]$")
+_TELEX_VOWELS = (
+    ("aa", "a"),
+    ("ee", "e"),
+    ("oo", "o"),
+    ("dd", "d"),
+    ("aw", "a"),
+    ("uw", "u"),
+    ("ow", "o"),
+)
+_FINAL_Y = re.compile(r"(?<=[bcdghklmnprstvx])y$|(?<=qu)y$")
+
+
+def name_key(text: str) -> str:
+    """A comparison key for a Vietnamese name that forgives how it was typed.
+
+    :func:`fold_vietnamese` first, then, word by word:
+
+    - Telex keystrokes left in by an input method that was off are read back
+      (``Nguyeenx`` -> ``nguyen``, ``truwowng`` -> ``truong``, ``manhj`` -> ``manh``): a tone
+      key (``f s r x j``) after a vowel or ending the word, doubled vowels and ``dd``, and
+      the ``w`` of ``aw ow uw``. Folded Vietnamese never has these, so a correctly written
+      name is unchanged;
+    - a final ``y`` after a consonant is written ``i``, as the 1980s spelling reform allows
+      both (``Lý`` = ``Lí``, ``Quý`` = ``Quí``, ``Mỹ`` = ``Mĩ``); ``uy`` (``Huy``, ``Thùy``)
+      and ``ay`` stay as they are.
+
+    Args:
+        text: A name or name part as written.
+
+    Returns:
+        The key, plain ASCII lower case; ``name_key(name_key(s)) == name_key(s)``.
+    """
+    return " ".join(_word_key(word) for word in fold_vietnamese(text).split())
+
+
+def _word_key(word: str) -> str:
+    if not word.isalpha():
+        return word
+    for _ in range(2):  # a tone key may sit before a final consonant: "vieejt"
+        word = _TONE_KEY_AFTER_VOWEL.sub("", word, count=1)
+    if len(word) > 1:
+        word = _TONE_KEY_AT_END.sub("", word)
+    for typed, letter in _TELEX_VOWELS:
+        word = word.replace(typed, letter)
+    word = word.replace("w", "u")
+    return _FINAL_Y.sub("i", word)

@@ -73,7 +73,7 @@ def train_and_predict(
     linker = Linker(_register(api, frame, "reports"), persons.settings(), log_level=None)
     training = linker.training
     training.estimate_probability_two_random_records_match(
-        [block_on("nid")], recall=persons.RECALL_OF_ID_RULE
+        [block_on("nid")], recall=id_rule_recall(frame)
     )
     training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SEED)
     for rule in persons.training_rules():
@@ -87,6 +87,22 @@ def train_and_predict(
         threshold_match_probability=review_threshold, warning_mode="never"
     )
     return _to_polars(pairs), linker.misc.save_model_to_json()
+
+
+def id_rule_recall(frame: pl.DataFrame) -> float:
+    """The share of true pairs that agree on the national ID hash, estimated from the data:
+    both reports must carry one (coverage squared, reports taken as independent), and then
+    agree (measured on pairs with the same name and full birth date, nearly all one
+    person). Splink derives the prior match probability from it."""
+    coverage = frame["nid"].is_not_null().mean() or 0.0
+    known = frame.filter(
+        pl.col("nid").is_not_null() & pl.col("name").is_not_null() & pl.col("dob").is_not_null()
+    ).select("unique_id", "name", "dob", "nid")
+    pairs = known.join(known, on=["name", "dob"], suffix="_r").filter(
+        pl.col("unique_id") < pl.col("unique_id_r")
+    )
+    agreement = (pairs["nid"] == pairs["nid_r"]).mean() if pairs.height >= 20 else 0.98
+    return min(max(coverage**2 * agreement, 0.01), 1.0)
 
 
 def predict_new(

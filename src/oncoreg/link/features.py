@@ -4,10 +4,12 @@ Each report becomes one row keyed by its source id (``unique_id``), with Vietnam
 keys for its name and normalised forms of its other identifying fields:
 
 - names folded (lower case, no tone or vowel marks, ``đ`` -> ``d``): ``Nguyễn`` =
-  ``Nguyen`` = ``NGUYEN``; a key with the marks kept (tone marks placed in the new
-  orthography, so ``Hòa`` = ``Hoà``) to tell ``Hùng`` from ``Hưng`` when both reports carry
-  marks; the whole name's words sorted and run together, which survives parts written in
-  another order, merged or split differently;
+  ``Nguyen`` = ``NGUYEN``; forgiving how they were typed (Telex keystrokes left by an input
+  method that was off, ``Nguyeenx``; ``Lý`` = ``Lí``): :func:`oncoreg.text.name_key`;
+  a key with the marks kept (tone marks placed in the new orthography, so ``Hòa`` =
+  ``Hoà``) to tell ``Hùng`` from ``Hưng`` when both reports carry marks; the whole name's
+  words sorted and run together, which survives parts written in another order, merged or
+  split differently;
 - date of birth as year, month and day by its precision (a year-only birth date is a year,
   not 1 January), plus a birth year estimated from the age at diagnosis where the date is
   missing;
@@ -24,7 +26,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from oncoreg.text import fold_vietnamese, tone_placement
+from oncoreg.text import fold_vietnamese, name_key, tone_placement
 
 # Stored report columns this module reads.
 SOURCE_COLUMNS = (
@@ -100,7 +102,7 @@ def marked_key(text: str) -> str:
 
 
 def _name_columns(frame: pl.DataFrame) -> list[pl.Expr]:
-    parts = {p: _mapped(frame[f"{p}_name"], fold_vietnamese) for p in ("family", "middle", "given")}
+    parts = {p: _mapped(frame[f"{p}_name"], name_key) for p in ("family", "middle", "given")}
     marked = {p: _mapped(frame[f"{p}_name"], marked_key) for p in ("family", "middle", "given")}
     words = pl.concat_list([parts[p] for p in ("family", "middle", "given")]).list.drop_nulls()
     marked_words = pl.concat_list(
@@ -119,7 +121,7 @@ def _name_columns(frame: pl.DataFrame) -> list[pl.Expr]:
         .alias("family_given"),
         _joined(words.list.join(" ").str.split(" ").list.sort(), " ").alias("name_sorted"),
         name.str.replace_all(" ", "", literal=True).alias("name_joined"),
-        (marked["given"] != parts["given"]).alias("has_marks"),
+        marked["given"].str.contains(r"[^\x00-\x7f]").alias("has_marks"),
     ]
 
 

@@ -37,7 +37,6 @@ from splink import SettingsCreator, block_on
 # the band of pairs a registrar reviews.
 MATCH_THRESHOLD = 0.95
 REVIEW_THRESHOLD = 0.5
-RECALL_OF_ID_RULE = 0.6  # share of true pairs that agree on the national ID (prior)
 
 
 MARKS_DIFFER = '"has_marks_l" AND "has_marks_r" AND "given_marked_l" <> "given_marked_r"'
