@@ -9,7 +9,17 @@ from oncoreg.link.evaluate import evaluate
 
 
 def _reports(rows):
-    return pl.DataFrame(rows, schema=["unique_id", "sex", "birth_year"], orient="row")
+    """Reports (id, sex, birth year[, full birth date as (y, m, d)])."""
+    full = [(*row[:3], *(row[3] if len(row) > 3 else (None, None, None))) for row in rows]
+    schema = {
+        "unique_id": pl.Int64,
+        "sex": pl.String,
+        "birth_year": pl.Int32,
+        "dob_y": pl.Int32,
+        "dob_m": pl.Int8,
+        "dob_d": pl.Int8,
+    }
+    return pl.DataFrame(full, schema=schema, orient="row")
 
 
 def _pairs(rows):
@@ -43,6 +53,25 @@ def test_guard_keeps_a_man_and_a_woman_apart_when_a_third_report_chains_them():
     assert persons[1] == persons[2] != persons[3]  # the stronger link wins
     assert result.review.select("unique_id_l", "unique_id_r").rows() == [(2, 3)]
     assert result.review["reason"][0].startswith("link would chain")
+
+
+def test_guard_keeps_two_full_birth_dates_apart_but_forgives_slips():
+    # two Nguyễn Văn Đức of one province, born 1960-08-27 and 1961-07-18, and a report that
+    # knows only the year 1961 and links to both
+    reports = _reports(
+        [(1, "1", 1960, (1960, 8, 27)), (2, "1", 1961), (3, "1", 1961, (1961, 7, 18))]
+    )
+    pairs = _pairs([(1, 2, 0.97), (2, 3, 0.99)])
+    persons = _persons(cluster(reports, pairs, match_threshold=0.95, review_threshold=0.5))
+    assert persons[2] == persons[3] != persons[1]
+    # the same date with day and month swapped, or a year off, is one person's slip
+    for other in ((1960, 8, 27), (1960, 8, 27), (1961, 8, 27)):
+        reports = _reports([(1, "1", 1960, (1960, 8, 27)), (2, "1", 1960), (3, "1", 1960, other)])
+        persons = _persons(cluster(reports, pairs, match_threshold=0.95, review_threshold=0.5))
+        assert persons[1] == persons[2] == persons[3]
+    swapped = _reports([(1, "2", 1960, (1960, 3, 4)), (2, "2", 1960), (3, "2", 1960, (1960, 4, 3))])
+    persons = _persons(cluster(swapped, pairs, match_threshold=0.95, review_threshold=0.5))
+    assert persons[1] == persons[3]
 
 
 def test_registrar_decisions_win():

@@ -5,11 +5,14 @@ chaining, registrar decisions first.
    incremental run) the reports already held together by a person; never a pair the
    registrar called *not a match*.
 2. Components of that graph (SciPy) are the candidate persons.
-3. Guard: a component holding two reports that cannot be one person (the registrar said
-   so; or their sexes differ, or their birth years are more than two apart) is rebuilt
-   greedily (differing national IDs are not enough: a typo in one report is common):
+3. Guard: a component holding two reports that cannot be one person is rebuilt greedily:
    fixed links first, then model links from the most to the least probable, each skipped
-   if it would join such a pair. Skipped links go to the review queue.
+   if it would join such a pair. Skipped links go to the review queue. Cannot be one
+   person: the registrar said so; or, in a component of three or more reports (two reports
+   linked directly keep their link), their sexes differ, their birth years are more than
+   two apart, or both give a full birth date and the two differ beyond a day/month swap or
+   a year off by one. Differing national IDs are not enough: a typo in one report is
+   common.
 4. Review queue: pairs in the uncertainty band whose reports ended in different persons,
    plus the skipped links.
 
@@ -28,7 +31,7 @@ from scipy.sparse.csgraph import connected_components
 
 PAIR = ["unique_id_l", "unique_id_r"]
 BIRTH_YEARS_APART = 2
-GUARD_FIELDS = ["unique_id", "sex", "birth_year"]
+GUARD_FIELDS = ["unique_id", "sex", "birth_year", "dob_y", "dob_m", "dob_d"]
 
 
 @dataclass(frozen=True)
@@ -140,10 +143,23 @@ def _incompatible_pairs(members: pl.DataFrame) -> pl.DataFrame:
         pl.col("unique_id") < pl.col("unique_id_r")
     )
     both = both.rename({"unique_id": "unique_id_l"})
-    bad = (pl.col("sex") != pl.col("sex_r")) | (
-        (pl.col("birth_year") - pl.col("birth_year_r")).abs() > BIRTH_YEARS_APART
+    bad = (
+        (pl.col("sex") != pl.col("sex_r"))
+        | ((pl.col("birth_year") - pl.col("birth_year_r")).abs() > BIRTH_YEARS_APART)
+        | _birth_dates_conflict()
     )
     return both.filter(bad.fill_null(False)).select("component", *PAIR)
+
+
+def _birth_dates_conflict() -> pl.Expr:
+    """Two full birth dates that differ beyond the slips of one person's records (day and
+    month swapped, or the year off by one)."""
+    y, m, d = pl.col("dob_y"), pl.col("dob_m"), pl.col("dob_d")
+    yr, mr, dr = pl.col("dob_y_r"), pl.col("dob_m_r"), pl.col("dob_d_r")
+    same = (y == yr) & (m == mr) & (d == dr)
+    swapped = (y == yr) & (m == dr) & (d == mr)
+    year_slip = (m == mr) & (d == dr) & ((y - yr).abs() == 1)
+    return d.is_not_null() & dr.is_not_null() & ~(same | swapped | year_slip)
 
 
 def _conflicted_components(suspect, links, refused) -> list[int]:
