@@ -44,6 +44,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -56,7 +57,7 @@ from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
 from oncoreg.link import engine
 from oncoreg.link.blocking import blocking_recall
-from oncoreg.link.clusters import cluster
+from oncoreg.link.clusters import GUARD_FIELDS, cluster
 from oncoreg.link.evaluate import evaluate
 from oncoreg.link.features import SOURCE_COLUMNS, linkage_frame
 from oncoreg.services.facilities import import_facilities
@@ -423,7 +424,7 @@ def _febrl_oncoreg(raw: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, float]]:
     pairs, _ = engine.train_and_predict(frame, "duckdb", 0.5)
     scored = time.perf_counter()
     persons = cluster(
-        frame.select("unique_id", "sex", "birth_year"),
+        frame.select(GUARD_FIELDS),
         pairs.select("unique_id_l", "unique_id_r", "match_probability", "match_weight"),
         match_threshold=0.95,
         review_threshold=0.5,
@@ -463,6 +464,8 @@ def _sizes(text: str) -> list[int]:
 
 
 def main() -> None:
+    # Splink's sampled count of the baseline's comparisons warns on small files
+    warnings.filterwarnings("ignore", category=UserWarning, module="splink")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=_sizes, default=[100_000])
     parser.add_argument("--febrl", action="store_true")
