@@ -200,8 +200,11 @@ def second_primaries(
 ) -> Tumours:
     """Second primaries for a few percent of persons, diagnosed 0.5-6 years after the first,
     by the person's last contact (or death) and the end of the period; a site different
-    from the first."""
-    chosen = np.flatnonzero(rng.random(first.person.size) < SECOND_PRIMARY_SHARE)
+    from the first. A cancer of unknown primary site is never one of two primaries: the
+    IARC/IACR rules count it with the person's other cancer."""
+    unknown = _unknown_primary_index()
+    drawn = rng.random(first.person.size) < SECOND_PRIMARY_SHARE
+    chosen = np.flatnonzero(drawn & (first.site != unknown))
     lag = np.round(rng.uniform(0.5, 6.0, chosen.size) * 365.25).astype("timedelta64[D]")
     when = first.diagnosis[chosen] + lag
     ok = (when <= end) & (when <= last_contact[chosen])
@@ -220,10 +223,15 @@ def _other_site(rng, sex_index, age_group, first_site) -> np.ndarray:
     table = np.stack([rates(s) for s in sites()], axis=-1)  # [sex, age, site]
     probs = table[sex_index, age_group].copy()
     probs[np.arange(probs.shape[0]), first_site] = 0.0
+    probs[:, _unknown_primary_index()] = 0.0
     totals = probs.sum(axis=1)
     cumulative = probs.cumsum(axis=1) / np.where(totals > 0, totals, 1)[:, None]
     pick = (cumulative < rng.random(probs.shape[0])[:, None]).sum(axis=1)
     return np.where(totals > 0, np.minimum(pick, probs.shape[1] - 1), -1)
+
+
+def _unknown_primary_index() -> int:
+    return next(i for i, s in enumerate(sites()) if s.topography == {"C80.9": 1.0})
 
 
 def concat(a: Tumours, b: Tumours) -> Tumours:
