@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import math
+import tempfile
 from typing import Any
 
 import polars as pl
 from splink import Linker, block_on
-from splink.internals.exceptions import SplinkException
 
 from oncoreg.errors import InputError
 from oncoreg.link import persons
@@ -29,19 +29,28 @@ TF_COLUMNS = ("name_marked", "name", "family_given", "name_sorted")
 
 def _db_api(backend: str):
     if backend == "duckdb":
+        import duckdb
         from splink import DuckDBAPI
 
-        return DuckDBAPI()
+        connection = duckdb.connect()
+        connection.execute("SET enable_progress_bar = false")  # progress is oncoreg's to show
+        return DuckDBAPI(connection)
     if backend == "spark":
         try:
             from pyspark.sql import SparkSession
-            from splink import SparkAPI
+            from splink.backends.spark import SparkAPI, similarity_jar_location
         except ImportError as error:
             raise InputError(
                 "the Spark backend needs pyspark",
                 hint="pip install 'oncoreg[spark]' (and a Java runtime), or use --backend duckdb",
             ) from error
-        spark = SparkSession.builder.appName("oncoreg-link").getOrCreate()
+        # Splink's string similarity functions (Jaro-Winkler) are Scala UDFs in its jar
+        spark = (
+            SparkSession.builder.appName("oncoreg-link")
+            .config("spark.jars", similarity_jar_location())
+            .getOrCreate()
+        )
+        spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="oncoreg-spark-"))
         return SparkAPI(spark_session=spark)
     raise InputError(
         f"unknown linkage backend {backend!r}", hint=f"use one of {', '.join(BACKENDS)}"
@@ -50,7 +59,9 @@ def _db_api(backend: str):
 
 def _register(api, frame: pl.DataFrame, name: str):
     if type(api).__name__ == "SparkAPI":
-        return api.register(frame.to_pandas(), table_name=name)
+        # through Arrow, so that column types survive (booleans, nullable numbers)
+        api.spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+        return api.register(api.spark.createDataFrame(frame.to_pandas()), table_name=name)
     return api.register(frame.to_arrow(), table_name=name)
 
 
@@ -71,6 +82,8 @@ def train_and_predict(
     _quiet()
     api = _db_api(backend)
     linker = Linker(_register(api, frame, "reports"), persons.settings(), log_level=None)
+    for column in TF_COLUMNS:  # frequency tables up front: the Spark backend needs them
+        linker.table_management.compute_tf_table(column)
     training = linker.training
     training.estimate_probability_two_random_records_match(
         [block_on("nid")], recall=id_rule_recall(frame)
@@ -79,7 +92,7 @@ def train_and_predict(
     for rule in persons.training_rules():
         try:
             training.estimate_parameters_using_expectation_maximisation(rule)
-        except (ValueError, SplinkException) as error:
+        except ValueError as error:
             # a small registry may give a session too few pairs to estimate from (an m of
             # zero); the other sessions and the starting values stand in for it
             logger.warning("linkage training session skipped: %s", str(error).splitlines()[0])

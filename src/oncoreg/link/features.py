@@ -84,7 +84,7 @@ def linkage_frame(sources: pl.DataFrame) -> pl.DataFrame:
         (pl.col("diagnosis_date").dt.year() * 12 + pl.col("diagnosis_date").dt.month())
         .cast(pl.Int32)
         .alias("diagnosis_month"),
-        (pl.col("basis") == "0").fill_null(False).alias("dco"),
+        (pl.col("basis") == "0").fill_null(False).cast(pl.Int8).alias("dco"),
     ).with_columns(
         (
             pl.col("given").is_not_null()
@@ -121,7 +121,12 @@ def _name_columns(frame: pl.DataFrame) -> list[pl.Expr]:
         .alias("family_given"),
         _joined(words.list.join(" ").str.split(" ").list.sort(), " ").alias("name_sorted"),
         name.str.replace_all(" ", "", literal=True).alias("name_joined"),
-        marked["given"].str.contains(r"[^\x00-\x7f]").alias("has_marks"),
+        # 0/1 rather than boolean: the same SQL on every Splink backend
+        marked["given"]
+        .str.contains(r"[^\x00-\x7f]")
+        .fill_null(False)
+        .cast(pl.Int8)
+        .alias("has_marks"),
     ]
 
 

@@ -56,7 +56,7 @@ def _name(reports: pl.DataFrame) -> pl.DataFrame:
     named = reports.filter(pl.col("given_name").is_not_null())
     ranked = named.with_columns(
         pl.len().over("person_key", "name").alias("_n"),
-        pl.col("has_marks").fill_null(False).alias("_marks"),
+        pl.col("has_marks").fill_null(0).alias("_marks"),
         pl.col("name").str.len_chars().alias("_length"),
     ).sort(
         ["person_key", "_n", "_marks", "_length", "id"],

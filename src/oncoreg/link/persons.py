@@ -39,7 +39,7 @@ MATCH_THRESHOLD = 0.95
 REVIEW_THRESHOLD = 0.5
 
 
-MARKS_DIFFER = '"has_marks_l" AND "has_marks_r" AND "given_marked_l" <> "given_marked_r"'
+MARKS_DIFFER = "has_marks_l = 1 AND has_marks_r = 1 AND given_marked_l <> given_marked_r"
 
 
 def _level(sql: str, label: str, tf: str | None = None, null: bool = False) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def _level(sql: str, label: str, tf: str | None = None, null: bool = False) -> d
 
 
 def _eq(column: str) -> str:
-    return f'"{column}_l" = "{column}_r"'
+    return f"{column}_l = {column}_r"
 
 
 def name_comparison() -> cl.CustomComparison:
@@ -66,9 +66,9 @@ def name_comparison() -> cl.CustomComparison:
         output_column_name="name",
         comparison_description="Vietnamese name, with and without marks",
         comparison_levels=[
-            _level('"name_l" IS NULL OR "name_r" IS NULL', "name missing", null=True),
+            _level("name_l IS NULL OR name_r IS NULL", "name missing", null=True),
             _level(
-                _eq("name_marked") + ' AND "has_marks_l" AND "has_marks_r"',
+                _eq("name_marked") + " AND has_marks_l = 1 AND has_marks_r = 1",
                 "same name with marks",
                 tf="name_marked",
             ),
@@ -98,24 +98,24 @@ def name_comparison() -> cl.CustomComparison:
 
 def birth_comparison() -> cl.CustomComparison:
     """Date of birth by its precision, with the age at diagnosis as a fallback."""
-    both_years = '"dob_y_l" IS NOT NULL AND "dob_y_r" IS NOT NULL'
+    both_years = "dob_y_l IS NOT NULL AND dob_y_r IS NOT NULL"
     return cl.CustomComparison(
         output_column_name="birth",
         comparison_description="date of birth or birth year from age",
         comparison_levels=[
-            _level('"birth_year_l" IS NULL OR "birth_year_r" IS NULL', "birth unknown", null=True),
+            _level("birth_year_l IS NULL OR birth_year_r IS NULL", "birth unknown", null=True),
             _level(_eq("dob"), "same date of birth"),
             _level(
-                f'{_eq("dob_y")} AND "dob_m_l" = "dob_d_r" AND "dob_d_l" = "dob_m_r"',
+                f"{_eq('dob_y')} AND dob_m_l = dob_d_r AND dob_d_l = dob_m_r",
                 "day and month swapped",
             ),
             _level(f"{_eq('dob_y')} AND {_eq('dob_m')}", "same year and month"),
             _level(
-                f'{_eq("dob_y")} AND ("dob_m_l" IS NULL OR "dob_m_r" IS NULL)',
+                f"{_eq('dob_y')} AND (dob_m_l IS NULL OR dob_m_r IS NULL)",
                 "same year, one knows only the year",
             ),
             _level(f"{both_years} AND {_eq('dob_y')}", "same year, month or day differ"),
-            _level('abs("birth_year_l" - "birth_year_r") <= 1', "birth year within one (or age)"),
+            _level("abs(birth_year_l - birth_year_r) <= 1", "birth year within one (or age)"),
             cll.ElseLevel(),
         ],
     )
@@ -136,7 +136,7 @@ def province_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="province",
         comparison_levels=[
-            _level('"province_l" IS NULL OR "province_r" IS NULL', "province unknown", null=True),
+            _level("province_l IS NULL OR province_r IS NULL", "province unknown", null=True),
             _level(_eq("province_old"), "same province (pre-2025 code)"),
             _level(_eq("province"), "same province after the 2025 merger"),
             cll.ElseLevel(),
@@ -149,15 +149,13 @@ def diagnosis_comparison() -> cl.CustomComparison:
         output_column_name="diagnosis",
         comparison_levels=[
             cll.NullLevel("diagnosis_month"),
+            _level("abs(diagnosis_month_l - diagnosis_month_r) <= 2", "diagnosed within 2 months"),
             _level(
-                'abs("diagnosis_month_l" - "diagnosis_month_r") <= 2', "diagnosed within 2 months"
-            ),
-            _level(
-                '("dco_l" AND "diagnosis_month_r" <= "diagnosis_month_l") OR '
-                '("dco_r" AND "diagnosis_month_l" <= "diagnosis_month_r")',
+                "(dco_l = 1 AND diagnosis_month_r <= diagnosis_month_l) OR "
+                "(dco_r = 1 AND diagnosis_month_l <= diagnosis_month_r)",
                 "death certificate after the other's diagnosis",
             ),
-            _level('abs("diagnosis_month_l" - "diagnosis_month_r") <= 12', "within a year"),
+            _level("abs(diagnosis_month_l - diagnosis_month_r) <= 12", "within a year"),
             cll.ElseLevel(),
         ],
     )
