@@ -3,6 +3,8 @@ stable ids, incremental runs, registrar decisions, atomic failure, export, audit
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 import pytest
 from sqlalchemy import func, select
@@ -68,6 +70,14 @@ def test_rerun_keeps_registry_ids_and_new_reports_link_incrementally(
     assert (kept["person_id"] == kept["person_id_now"]).all()
     persons = _score(after, truth, "person_id", "person_id_true")
     assert persons["precision"] > 0.995 and persons["recall"] > 0.98, persons
+
+
+def test_since_relinks_the_reports_received_since_a_date(store, tmp_path):
+    link_registry(store, actor="test")
+    before = _links(store, tmp_path)
+    again = link_registry(store, actor="test", since=date(2000, 1, 1))  # every report
+    assert again.mode == "incremental" and again.linked == again.reports
+    assert _links(store, tmp_path).equals(before)  # same model, same reports: same ids
 
 
 def test_registrar_decisions_win_over_the_model(store, tmp_path):
