@@ -231,6 +231,15 @@ def name_key(text: str) -> str:
 
 
 def _word_key(word: str) -> str:
+    """Read one folded word back until nothing changes (so that keys are fixed points)."""
+    while True:
+        key = _word_key_once(word)
+        if key == word:
+            return key
+        word = key
+
+
+def _word_key_once(word: str) -> str:
     if not word.isalpha():
         return word
     for _ in range(2):  # a tone key may sit before a final consonant: "vieejt"

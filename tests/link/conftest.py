@@ -46,7 +46,8 @@ def yearly_files(registry_dir, tmp_path_factory) -> tuple[Path, Path]:
     out = []
     for name, late in (("2020-2023.csv", False), ("2024.csv", True)):
         chosen = [f for f in files if f.stem.endswith("2024") == late]
-        pl.concat([pl.read_csv(f, infer_schema=False) for f in chosen]).write_csv(folder / name)
+        frames = [pl.read_csv(f, infer_schema=False) for f in chosen]
+        pl.concat(frames, how="diagonal").write_csv(folder / name)
         out.append(folder / name)
     return out[0], out[1]
 

@@ -8,6 +8,7 @@ settings, so a model trained on one scores on the other.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import tempfile
@@ -90,16 +91,28 @@ def train_and_predict(
     )
     training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SEED)
     for rule in persons.training_rules():
-        try:
-            training.estimate_parameters_using_expectation_maximisation(rule)
-        except ValueError as error:
-            # a small registry may give a session too few pairs to estimate from (an m of
-            # zero); the other sessions and the starting values stand in for it
-            logger.warning("linkage training session skipped: %s", str(error).splitlines()[0])
+        linker = _em_session(linker, rule)
     pairs = linker.inference.predict(
         threshold_match_probability=review_threshold, warning_mode="never"
     )
     return _to_polars(pairs), linker.misc.save_model_to_json()
+
+
+def _em_session(linker: Linker, rule) -> Linker:
+    """One EM session, on a copy of the model that is kept only if the session succeeds.
+
+    A small registry may give a session too few pairs to estimate from (an m probability
+    of zero, which Splink refuses midway, leaving the model it was changing without the
+    comparisons the session had set aside); the other sessions and the starting values
+    then stand in for it.
+    """
+    trial = copy.deepcopy(linker)
+    try:
+        trial.training.estimate_parameters_using_expectation_maximisation(rule)
+    except ValueError as error:
+        logger.warning("linkage training session skipped: %s", str(error).splitlines()[0])
+        return linker
+    return trial
 
 
 def id_rule_recall(frame: pl.DataFrame) -> float:
