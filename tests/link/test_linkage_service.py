@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from oncoreg.link.evaluate import evaluate
+from oncoreg.link.persons import comparisons
 from oncoreg.services import linkage
 from oncoreg.services.imports import import_file
 from oncoreg.services.linkage import link_registry
@@ -44,6 +45,9 @@ def test_full_run_links_persons_and_tumours_like_the_truth(store, truth, tmp_pat
     assert tumours["f1"] > 0.97, tumours
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(Person)) == summary.persons
+        model = s.scalar(select(LinkRun.model))
+        names = [c["output_column_name"] for c in model["comparisons"]]
+        assert names == [c.create_output_column_name() for c in comparisons()]
         tumour = s.scalars(select(Tumour).where(Tumour.provenance.is_not(None))).first()
         assert set(tumour.provenance) >= {"topography", "morphology", "basis"}
         events = s.scalar(
