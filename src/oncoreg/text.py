@@ -250,3 +250,53 @@ def _word_key_once(word: str) -> str:
         word = word.replace(typed, letter)
     word = word.replace("w", "u")
     return _FINAL_Y.sub("i", word)
+
+
+# Family names of more than one word (as folded keys), longest first.
+COMPOUND_FAMILY_NAMES = (
+    ("cong", "huyen", "ton", "nu"),
+    ("cong", "tang", "ton", "nu"),
+    ("au", "duong"),
+    ("ton", "nu"),
+    ("ton", "that"),
+)
+
+
+def split_full_name(full: str) -> tuple[str, str, str]:
+    """Split a full name into (family, middle, given).
+
+    The name is read family first, as Vietnamese names are written: the first word is the
+    family name (or the first words, for a compound family name such as ``Tôn Nữ``,
+    ``Tôn Thất``, ``Âu Dương``, ``Công Tằng Tôn Nữ``, recognised with or without
+    diacritics), the last word is the given name, and everything between is the middle
+    name. A single word is a given name only. The text is NFC-normalised, invisible format
+    characters (zero-width spaces, BOM) dropped and runs of whitespace collapsed; case and
+    diacritics are kept as written. ``split_full_name(join_full(f, m, g)) == (f, m, g)``
+    for every name :func:`draw_names` makes.
+
+    Args:
+        full: A full name as written, e.g. ``"  Nguyễn   Văn  An "``.
+
+    Returns:
+        ``(family, middle, given)``, e.g. ``("Nguyễn", "Văn", "An")``; missing parts are
+        ``""`` (``("", "", "Lan")`` for ``"Lan"``, all three for a blank text).
+    """
+    words = _words(full)
+    if len(words) < 2:
+        return "", "", "".join(words)
+    n = _family_length(words)
+    return " ".join(words[:n]), " ".join(words[n:-1]), words[-1]
+
+
+def _words(text: str) -> list[str]:
+    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return unicodedata.normalize("NFC", visible).split()
+
+
+def _family_length(words: list[str]) -> int:
+    """How many leading words form the family name (at least one word is left given)."""
+    keys = tuple(fold_vietnamese(w) for w in words[:4])
+    for compound in COMPOUND_FAMILY_NAMES:
+        if len(words) > len(compound) and keys[: len(compound)] == compound:
+            return len(compound)
+    return 1

@@ -19,6 +19,7 @@ import polars as pl
 
 from oncoreg.errors import InputError, Problem
 from oncoreg.ingest.canonical import NAMES, REQUIRED
+from oncoreg.text import split_full_name as vn_split_full_name
 
 Row = dict[str, str | None]
 
@@ -193,15 +194,10 @@ def first_value(rows: list[Row], name: str) -> str | None:
 
 
 def split_full_name(full_name: str) -> tuple[str | None, str | None, str | None]:
-    """Split a Vietnamese full name (family name first) into family, middle and given.
-
-    ``"Nguyễn Thị Minh Khai"`` gives ``("Nguyễn", "Thị Minh", "Khai")``; a single word is
-    taken as the given name.
-    """
-    words = full_name.split()
-    if len(words) < 2:
-        return None, None, words[0] if words else None
-    return words[0], " ".join(words[1:-1]) or None, words[-1]
+    """Split a Vietnamese full name (family name first) into family, middle and given, as
+    the importer reads it (:func:`oncoreg.text.split_full_name`: compound family names such
+    as ``Tôn Nữ`` recognised); missing parts are None."""
+    return tuple(part or None for part in vn_split_full_name(full_name))
 
 
 def name_parts(row: Row) -> tuple[str | None, str | None, str | None]:

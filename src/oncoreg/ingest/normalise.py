@@ -64,9 +64,9 @@ def _split_names(frame: pl.DataFrame) -> pl.DataFrame:
 
     Vectorised: the first word is the family name, the last the given name, the words
     between the middle name; the rare compound family names (Tôn Nữ, Tôn Thất, Âu Dương,
-    ...) are split by :func:`oncoreg.synth.names.split_full_name`, on their rows only.
+    ...) are split by :func:`oncoreg.text.split_full_name`, on their rows only.
     """
-    from oncoreg.synth.names import split_full_name
+    from oncoreg.text import split_full_name
 
     parts = ("family_name", "middle_name", "given_name")
     full = pl.col("full_name").str.replace_all(r"\s+", " ").str.strip_chars()

@@ -15,8 +15,8 @@ an array (object dtype) and returns a new one of the same shape; apply them to a
     mask = rng.random(len(full)) < 0.05
     full[mask] = typo(rng, full[mask])
 
-Parsing: :func:`split_full_name` is the inverse of :func:`join_full`, and is what the
-importer and person linkage use to read a full name.
+Parsing: :func:`oncoreg.text.split_full_name` (re-exported here) is the inverse of
+:func:`join_full`, and is what the importer and the exporters use to read a full name.
 
 Name arrays are ``object`` arrays of NFC ``str`` (a fixed-width ``<U`` array would silently
 cut a variation longer than the original).
@@ -40,7 +40,7 @@ from oncoreg.codes.provinces import ERA_2004, province
 from oncoreg.errors import InputError
 from oncoreg.text import (
     TONE_MARKS,
-    fold_vietnamese,
+    split_full_name,
     split_tone,
     telex_keystrokes,
     tone_placement,
@@ -76,15 +76,6 @@ SEX_MARKERS = frozenset({"Văn", "Thị"})
 REGIONAL_SPELLINGS = (
     ("Hoàng", "Huỳnh", (0.03, 0.55, 0.85)),
     ("Vũ", "Võ", (0.08, 0.65, 0.75)),
-)
-
-# Family names of more than one word (as folded keys), longest first.
-COMPOUND_FAMILY_NAMES = (
-    ("cong", "huyen", "ton", "nu"),
-    ("cong", "tang", "ton", "nu"),
-    ("au", "duong"),
-    ("ton", "nu"),
-    ("ton", "that"),
 )
 
 # Given names that are the same name in two spellings, used interchangeably in records
@@ -346,46 +337,6 @@ def join_full(
     columns = [p[gaps].tolist() for p in parts]
     full[gaps] = [join_full(*names) for names in zip(*columns, strict=True)]
     return full
-
-
-def split_full_name(full: str) -> tuple[str, str, str]:
-    """Split a full name into (family, middle, given).
-
-    The name is read family first, as Vietnamese names are written: the first word is the
-    family name (or the first words, for a compound family name such as ``Tôn Nữ``,
-    ``Tôn Thất``, ``Âu Dương``, ``Công Tằng Tôn Nữ``, recognised with or without
-    diacritics), the last word is the given name, and everything between is the middle
-    name. A single word is a given name only. The text is NFC-normalised, invisible format
-    characters (zero-width spaces, BOM) dropped and runs of whitespace collapsed; case and
-    diacritics are kept as written. ``split_full_name(join_full(f, m, g)) == (f, m, g)``
-    for every name :func:`draw_names` makes.
-
-    Args:
-        full: A full name as written, e.g. ``"  Nguyễn   Văn  An "``.
-
-    Returns:
-        ``(family, middle, given)``, e.g. ``("Nguyễn", "Văn", "An")``; missing parts are
-        ``""`` (``("", "", "Lan")`` for ``"Lan"``, all three for a blank text).
-    """
-    words = _words(full)
-    if len(words) < 2:
-        return "", "", "".join(words)
-    n = _family_length(words)
-    return " ".join(words[:n]), " ".join(words[n:-1]), words[-1]
-
-
-def _words(text: str) -> list[str]:
-    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    return unicodedata.normalize("NFC", visible).split()
-
-
-def _family_length(words: list[str]) -> int:
-    """How many leading words form the family name (at least one word is left given)."""
-    keys = tuple(fold_vietnamese(w) for w in words[:4])
-    for compound in COMPOUND_FAMILY_NAMES:
-        if len(words) > len(compound) and keys[: len(compound)] == compound:
-            return len(compound)
-    return 1
 
 
 # --- reporting variations ---------------------------------------------------------------
