@@ -60,7 +60,9 @@ def link_command(
             review_threshold=review_threshold,
             since=date.fromisoformat(since) if since else None,
             full=full,
-            on_stage=lambda name: console.print(f"link: {name} ...", highlight=False),
+            on_stage=lambda name, reports: console.print(
+                f"link: {name} done ({reports} reports)", highlight=False
+            ),
         )
     finally:
         store.dispose()

@@ -116,13 +116,17 @@ def _guard(persons, reports, links, fixed, refused):
     members = persons.join(reports.select(GUARD_FIELDS), on="unique_id")
     sizes = members.group_by("component").len().filter(pl.col("len") >= 2)
     suspect = members.join(sizes, on="component", how="semi")
-    conflicted = _conflicted_components(suspect, links, refused)
+    bad = _incompatible_pairs(suspect.filter(pl.len().over("component") >= 3))
+    conflicted = _conflicted_components(suspect, bad, refused)
     if not conflicted:
         return persons, _no_pairs()
     kept = persons.filter(~pl.col("component").is_in(conflicted))
     rebuilt, skipped = [], []
-    for _, group in suspect.filter(pl.col("component").is_in(conflicted)).group_by("component"):
-        labels, cut = _rebuild(group, links, fixed, refused)
+    for (component,), group in suspect.filter(pl.col("component").is_in(conflicted)).group_by(
+        "component"
+    ):
+        incompatible = bad.filter(pl.col("component") == component)
+        labels, cut = _rebuild(group, incompatible, links, fixed, refused)
         # a rebuilt person is labelled by minus its root report id: unique, and apart
         # from the component numbers (0, 1, ...)
         roots = [-root for root in labels.values()]
@@ -162,8 +166,7 @@ def _birth_dates_conflict() -> pl.Expr:
     return d.is_not_null() & dr.is_not_null() & ~(same | swapped | year_slip)
 
 
-def _conflicted_components(suspect, links, refused) -> list[int]:
-    bad = _incompatible_pairs(suspect.filter(pl.len().over("component") >= 3))
+def _conflicted_components(suspect, bad, refused) -> list[int]:
     refused_inside = (
         refused.join(
             suspect.select(pl.col("unique_id").alias("unique_id_l"), "component"), on="unique_id_l"
@@ -179,16 +182,11 @@ def _conflicted_components(suspect, links, refused) -> list[int]:
     return sorted(set(bad["component"].to_list()) | set(refused_inside["component"].to_list()))
 
 
-def _rebuild(group: pl.DataFrame, links, fixed, refused):
+def _rebuild(group: pl.DataFrame, incompatible: pl.DataFrame, links, fixed, refused):
     """Greedy constrained union inside one component: returns report -> label and the
     model links it skipped."""
     ids = set(group["unique_id"].to_list())
-    forbidden = {
-        tuple(p)
-        for p in _incompatible_pairs(group.with_columns(pl.lit(0).alias("component")))
-        .select(PAIR)
-        .iter_rows()
-    }
+    forbidden = set(incompatible.select(PAIR).iter_rows())
     forbidden |= {p for p in refused.select(PAIR).iter_rows() if p[0] in ids and p[1] in ids}
     parent = {i: i for i in ids}
     sets = {i: {i} for i in ids}

@@ -9,7 +9,6 @@ stored with their findings, which a registrar can confirm.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from oncoreg.ingest.readers import read_reports
 from oncoreg.model import AuditAction, RecordStatus
 from oncoreg.services import source_rows
 from oncoreg.services.csvfiles import write_csv
+from oncoreg.services.stages import StageClock
 from oncoreg.store import AuditEvent, CheckFinding, Facility, ImportBatch, Source, Store
 from oncoreg.store.bulk import bulk_insert
 from oncoreg.store.tables import utcnow
@@ -70,7 +70,7 @@ def import_file(
     ``on_stage(stage, rows)`` is called as each stage ends (read, normalise, check, store,
     commit, rejects) with the rows read, for progress displays.
     """
-    clock = _Clock(on_stage)
+    clock = StageClock(on_stage)
     profile = profile or shipped_profile_for(path, format)
     read = read_reports(path, format=format, profile=profile, facility=facility)
     clock.rows = read.records
@@ -135,23 +135,6 @@ def shipped_profile_for(path: Path, format: str = "auto"):
 
 
 STAGES = ("read", "normalise", "check", "store", "commit", "rejects")
-
-
-class _Clock:
-    """Seconds per stage, told to an optional progress callback as each stage ends."""
-
-    def __init__(self, on_stage: Callable[[str, int], None] | None = None) -> None:
-        self.laps: dict[str, float] = {}
-        self.rows = 0
-        self._on_stage = on_stage
-        self._last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = now - self._last
-        self._last = now
-        if self._on_stage is not None:
-            self._on_stage(name, self.rows)
 
 
 def _findings(frame: pl.DataFrame, facilities: dict[str, int]) -> pl.DataFrame:

@@ -16,7 +16,6 @@ deleted. Every write is in the audit trail.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,6 +24,7 @@ import polars as pl
 from sqlalchemy import JSON, Text, cast, delete, func, select
 
 from oncoreg.codes.icd10 import to_icd10
+from oncoreg.errors import InputError, OncoregError
 from oncoreg.link import engine
 from oncoreg.link.clusters import GUARD_FIELDS, cluster
 from oncoreg.link.features import SOURCE_COLUMNS, linkage_frame
@@ -32,6 +32,7 @@ from oncoreg.link.multiple_primaries import consolidate
 from oncoreg.link.person_values import PERSON_COLUMNS, person_values
 from oncoreg.link.persons import MATCH_THRESHOLD, REVIEW_THRESHOLD
 from oncoreg.model import RecordStatus
+from oncoreg.services.stages import StageClock
 from oncoreg.store import LinkRun, Person, ReviewItem, Source, Store, Tumour
 from oncoreg.store.audit import audit_frame
 from oncoreg.store.bulk import bulk_insert, bulk_update, read_frame
@@ -85,7 +86,7 @@ def link_registry(
     review_threshold: float | None = None,
     since: date | None = None,
     full: bool = False,
-    on_stage: Callable[[str], None] | None = None,
+    on_stage: Callable[[str, int], None] | None = None,
 ) -> LinkSummary:
     """Link the registry's reports into persons and tumours (see the module docstring).
 
@@ -97,19 +98,17 @@ def link_registry(
         review_threshold: Lower edge of the review band.
         since: Incremental run: reports received on or after this date count as new.
         full: Relink everything and retrain the model.
-        on_stage: Called with each stage's name as it starts.
+        on_stage: Called with each stage's name and the number of reports as the stage
+            ends (read, score, cluster, consolidate, write).
     """
     match_threshold = MATCH_THRESHOLD if match_threshold is None else match_threshold
     review_threshold = REVIEW_THRESHOLD if review_threshold is None else review_threshold
     if not 0 < review_threshold <= match_threshold < 1:
-        from oncoreg.errors import InputError
-
         raise InputError(
             f"thresholds out of order: review {review_threshold}, match {match_threshold}",
             hint="use 0 < review threshold <= match threshold < 1",
         )
-    clock = _Clock(on_stage)
-    clock.lap("read")
+    clock = StageClock(on_stage)
     with store.session(actor=actor) as session:
         sources = _read_sources(session)
         previous = session.scalars(
@@ -121,35 +120,20 @@ def link_registry(
         if incremental:
             new_ids = _new_reports(sources, previous, since)
             new_ids |= _reopened(session, sources, previous)
+    clock.rows = sources.height
+    clock.lap("read")
     plan = _Plan(sources, decisions, backend, match_threshold, review_threshold)
-    clock.lap("score")
     plan.score(previous.model if incremental else None, new_ids)
-    clock.lap("cluster")
+    clock.lap("score")
     plan.cluster(existing=incremental)
-    clock.lap("consolidate")
+    clock.lap("cluster")
     plan.consolidate()
-    clock.lap("write")
+    clock.lap("consolidate")
     with store.session(actor=actor) as session:
         summary = _write(session, plan, actor, "incremental" if incremental else "full")
-    clock.stop()
-    summary.seconds = clock.seconds
+    clock.lap("write")
+    summary.seconds = {name: round(seconds, 3) for name, seconds in clock.laps.items()}
     return summary
-
-
-class _Clock:
-    def __init__(self, on_stage):
-        self.on_stage, self.seconds, self._name, self._start = on_stage, {}, None, 0.0
-
-    def lap(self, name: str) -> None:
-        self.stop()
-        self._name, self._start = name, time.perf_counter()
-        if self.on_stage:
-            self.on_stage(name)
-
-    def stop(self) -> None:
-        if self._name:
-            self.seconds[self._name] = round(time.perf_counter() - self._start, 3)
-            self._name = None
 
 
 def _read_sources(session) -> pl.DataFrame:
@@ -404,7 +388,7 @@ def _write_persons(session, plan: _Plan, actor: str) -> pl.DataFrame:
             pl.lit(RecordStatus.PENDING.value).alias("status"),
         )
     )
-    _apply(session, Person, after.drop("person_key", "reused"), actor, None)
+    _apply(session, Person, after.drop("person_key", "reused"), actor)
     return ids.select("person_key", pl.col("registry_id").alias("person_id"))
 
 
@@ -427,7 +411,7 @@ def _write_tumours(session, plan: _Plan, person_ids: pl.DataFrame, actor: str) -
         "provenance",
         pl.lit(RecordStatus.PENDING.value).alias("status"),
     )
-    _apply(session, Tumour, after, actor, None)
+    _apply(session, Tumour, after, actor)
     return ids.select("tumour_key", pl.col("registry_id").alias("tumour_id"))
 
 
@@ -438,7 +422,7 @@ def _icd10(tumours: pl.DataFrame) -> pl.Series:
         if topo and morph:
             try:
                 table[(topo, morph, sex)] = to_icd10(topo, morph, int(sex) if sex else None).code
-            except Exception:  # an unconvertible combination stays without ICD-10
+            except OncoregError:  # an unconvertible combination stays without ICD-10
                 table[(topo, morph, sex)] = None
     return pl.Series(
         [table.get(k) for k in tumours.select("topography", "morphology", "sex").iter_rows()],
@@ -446,21 +430,17 @@ def _icd10(tumours: pl.DataFrame) -> pl.Series:
     )
 
 
-def _apply(session, entity, after: pl.DataFrame, actor: str, scope: str | None) -> None:
+def _apply(session, entity, after: pl.DataFrame, actor: str) -> None:
     """Insert new rows, update changed ones, obsolete the ones no longer produced; each
     change with its audit event."""
     table = entity.__table__
     columns = [c for c in after.columns if c != "id"]
     connection = session.connection()
-    read = [
-        cast(table.c[c], Text).label(c) if isinstance(table.c[c].type, JSON) else table.c[c]
-        for c in columns
-    ]
+    json_columns = [c for c in columns if isinstance(table.c[c].type, JSON)]
+    read = [cast(table.c[c], Text).label(c) if c in json_columns else table.c[c] for c in columns]
     query = select(table.c.id, *read).where(table.c.status != RecordStatus.OBSOLETE.value)
-    after = after.with_columns(
-        _canonical_json(c) for c in columns if isinstance(table.c[c].type, JSON)
-    )
-    before = _typed(read_frame(connection, query), after)
+    after = after.with_columns(_canonical_json(c) for c in json_columns)
+    before = _typed(read_frame(connection, query), after, json_columns)
     now = utcnow()
     new = after.join(before.select("id"), on="id", how="anti")
     bulk_insert(
@@ -477,14 +457,15 @@ def _apply(session, entity, after: pl.DataFrame, actor: str, scope: str | None) 
     bulk_update(connection, table, updates.with_columns(pl.lit(now).alias("updated_at")))
     events = pl.concat(
         [
-            audit_frame(entity, None, new, actor=actor, scope=scope),
-            audit_frame(entity, before, updates, actor=actor, scope=scope),
+            audit_frame(entity, None, new, actor=actor),
+            audit_frame(entity, before, updates, actor=actor),
         ]
     )
     bulk_insert(connection, AuditEvent.__table__, events)
 
 
-def _typed(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
+def _typed(before: pl.DataFrame, after: pl.DataFrame, json_columns: list[str]) -> pl.DataFrame:
+    """The rows read back, in the column types of ``after`` (JSON as canonical text)."""
     if before.is_empty():
         return after.clear()
     out = []
@@ -493,7 +474,7 @@ def _typed(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
         column = pl.col(name)
         if target == pl.Date and before.schema[name] == pl.String:
             out.append(column.str.to_date("%Y-%m-%d", strict=False))
-        elif name in ("provenance",):
+        elif name in json_columns:
             out.append(_canonical_json(name))
         else:
             out.append(column.cast(target, strict=False))
@@ -518,13 +499,7 @@ def _changed_rows(kept: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
 
 def _write_links(connection, plan: _Plan, tumour_ids: pl.DataFrame, actor: str) -> None:
     after = plan.assignment.join(tumour_ids, on="tumour_key").select("id", "tumour_id")
-    current = plan.sources.select(
-        "id",
-        "tumour_id",
-        "facility_id"
-        if "facility_id" in plan.sources.columns
-        else pl.lit(None, pl.Int64).alias("facility_id"),
-    )
+    current = plan.sources.select("id", "tumour_id", "facility_id")
     unlinked = current.join(after, on="id", how="anti").filter(pl.col("tumour_id").is_not_null())
     after = pl.concat([after, unlinked.select("id", pl.lit(None, pl.Int64).alias("tumour_id"))])
     changed = after.join(current, on="id", suffix="__old").filter(

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from oncoreg.errors import InputError, NotFound
 from oncoreg.model import AuditAction
 from oncoreg.store import AuditEvent, Facility, ReviewItem, Source, Store, Tumour
+from oncoreg.store.audit import plain_value
 from oncoreg.store.bulk import read_frame
 from oncoreg.store.tables import utcnow
 
@@ -217,15 +218,9 @@ def _report_keys(session, ids: set[int | None]) -> dict[int, str]:
 
 def _report(session, source_id: int) -> dict:
     source = session.get(Source, source_id)
-    values = {name: _plain(getattr(source, name)) for name in SHOWN}
+    values = {name: plain_value(getattr(source, name)) for name in SHOWN}
     precision = values["birth_date_precision"]
     if values["birth_date"] and precision in ("year", "month"):  # as known, not 1 January
         values["birth_date"] = values["birth_date"][: 4 if precision == "year" else 7]
     values["report"] = _report_keys(session, {source_id})[source_id]
     return values
-
-
-def _plain(value):
-    if value is None:
-        return None
-    return getattr(value, "value", value) if not hasattr(value, "isoformat") else value.isoformat()

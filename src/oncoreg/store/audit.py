@@ -94,11 +94,11 @@ def _event_row(session: Session, obj: Audited, action: AuditAction | None) -> di
         if action is AuditAction.INSERT:
             new = getattr(obj, name)
             if new is not None and name != "id":
-                changes[name] = {"old": None, "new": _plain(new)}
+                changes[name] = {"old": None, "new": plain_value(new)}
         elif hist.has_changes():
             old = hist.deleted[0] if hist.deleted else None
             new = hist.added[0] if hist.added else None
-            changes[name] = {"old": _plain(old), "new": _plain(new)}
+            changes[name] = {"old": plain_value(old), "new": plain_value(new)}
     if not changes:
         return None
     identifying = obj.__identifying__
@@ -123,7 +123,9 @@ def _update_action(changes: dict[str, dict[str, Any]]) -> AuditAction:
     return AuditAction.UPDATE
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A value as the audit trail and the JSON views keep it: enums by value, dates as
+    ISO text."""
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
