@@ -124,6 +124,18 @@ def test_review_queue_shows_pairs_side_by_side(store):
     assert pair["weights"]["name"]["level"]
 
 
+def test_an_incremental_run_keeps_the_open_review_items_it_did_not_look_at(store):
+    first = link_registry(store, actor="test", match_threshold=0.999, review_threshold=0.3)
+    assert first.review_open == review_count(store) > 0
+    again = link_registry(store, actor="test", match_threshold=0.999, review_threshold=0.3)
+    assert again.mode == "incremental"
+    with store.session() as s:  # nothing new: nothing scored again
+        assert (
+            s.scalar(select(LinkRun.figures).where(LinkRun.id == again.run_id))["pairs_scored"] == 0
+        )
+    assert again.review_open == review_count(store) == first.review_open
+
+
 def test_reports_without_name_or_identifier_go_to_review(store):
     with store.session() as s:
         source = s.scalars(select(Source).order_by(Source.id)).first()
@@ -137,6 +149,17 @@ def test_reports_without_name_or_identifier_go_to_review(store):
         assert s.get(Source, lonely).tumour_id is None
         item = s.scalar(select(ReviewItem).where(ReviewItem.source_id == lonely))
         assert item.kind == "report" and "no name" in item.reason
+        other = s.scalar(select(Source).where(Source.id != lonely).order_by(Source.id))
+        other_key = (other.facility.code, other.report_id)
+        item_id = item.id
+    again = link_registry(store, actor="test")  # the item stays open, not doubled
+    assert again.unlinked == 1 and review_count(store) == again.review_open
+    decide(store, item_id, "match", actor="lan", with_report=other_key)
+    link_registry(store, actor="test")
+    with store.session() as s:
+        linked, other = s.get(Source, lonely), s.get(Source, other.id)
+        assert linked.tumour_id is not None
+        assert linked.tumour.person_id == other.tumour.person_id
 
 
 def test_a_failed_run_leaves_the_previous_persons_untouched(store, tmp_path, monkeypatch):

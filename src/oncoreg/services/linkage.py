@@ -55,6 +55,8 @@ READ_COLUMNS = sorted(
     | {"tumour_id", "facility_id", "received_at", "updated_at"}
 )
 NO_NAME = "no name and no identifier: not linked automatically"
+PAIR = ["unique_id_l", "unique_id_r"]
+DELETE_CHUNK = 10_000  # ids per DELETE (SQLite's limit of bound parameters)
 
 
 @dataclass
@@ -196,8 +198,9 @@ def _decisions(session) -> pl.DataFrame:
 
 
 def _new_reports(sources: pl.DataFrame, previous: LinkRun, since: date | None) -> set[int]:
-    started = previous.started_at.replace(tzinfo=None)
-    new = pl.col("tumour_id").is_null() | (pl.col("updated_at") > started)
+    # the run's own writes (links of reports) come before it is marked finished
+    finished = previous.finished_at.replace(tzinfo=None)
+    new = pl.col("tumour_id").is_null() | (pl.col("updated_at") > finished)
     if since is not None:
         new = new | (pl.col("received_at") >= datetime.combine(since, datetime.min.time()))
     return set(sources.filter(new)["id"].to_list())
@@ -227,7 +230,8 @@ class _Plan:
         self.sources, self.decisions, self.backend = sources, decisions, backend
         self.match_threshold, self.review_threshold = match_threshold, review_threshold
         self.features = linkage_frame(sources)
-        own = decisions.filter((pl.col("kind") == "report") & (pl.col("decision") == "non_match"))
+        # a report the model cannot link is linked once a registrar has decided on it
+        own = decisions.filter(pl.col("kind") == "report")
         self.identified = self.features.filter(
             pl.col("identified") | pl.col("unique_id").is_in(own["unique_id_l"].implode())
         )
@@ -518,11 +522,38 @@ def _write_links(connection, plan: _Plan, tumour_ids: pl.DataFrame, actor: str) 
 
 
 def _write_review(session, plan: _Plan, run_id: int) -> int:
-    session.execute(delete(ReviewItem).where(ReviewItem.decision.is_(None)))
-    decided = _decisions(session)
-    pairs = plan.clustering.review.join(
-        decided.select("unique_id_l", "unique_id_r"), on=["unique_id_l", "unique_id_r"], how="anti"
+    """Replace the open review items this run has new evidence on; returns the open count.
+
+    A full run replaces the pairs; an incremental run replaces those about the reports it
+    relinked and keeps the others, which it has not looked at again. An item about a single
+    report stays while the report cannot be linked. Items whose two reports now belong to
+    one person are closed either way.
+    """
+    open_items = _open_items(session)
+    keep = open_items
+    if plan.new_ids is None:
+        keep = keep.filter(pl.col("kind") == "report")
+    else:
+        relinked = pl.Series(list(plan.new_ids), dtype=pl.Int64)
+        keep = keep.filter(
+            (pl.col("kind") == "report")
+            | (
+                ~pl.col("unique_id_l").is_in(relinked.implode())
+                & ~pl.col("unique_id_r").is_in(relinked.implode()).fill_null(False)
+            )
+        )
+    # a single report waits for its registrar as long as it cannot be linked
+    unlinkable = plan.features.filter(~pl.col("identified"))["unique_id"].implode()
+    keep = keep.filter((pl.col("kind") == "pair") | pl.col("unique_id_l").is_in(unlinkable))
+    keep = _apart(keep, plan.clustering.persons)
+    gone = open_items.join(keep.select("id"), on="id", how="anti")["id"].to_list()
+    for start in range(0, len(gone), DELETE_CHUNK):
+        chunk = gone[start : start + DELETE_CHUNK]
+        session.execute(delete(ReviewItem).where(ReviewItem.id.in_(chunk)))
+    known = pl.concat(
+        [_decisions(session).select(PAIR), keep.filter(pl.col("kind") == "pair").select(PAIR)]
     )
+    pairs = plan.clustering.review.join(known, on=PAIR, how="anti")
     detail = _details(plan, pairs)
     rows = [
         {
@@ -537,17 +568,42 @@ def _write_review(session, plan: _Plan, run_id: int) -> int:
         }
         for left, right, probability, weight, reason in pairs.iter_rows()
     ]
-    decided_reports = set(decided.filter(pl.col("kind") == "report")["unique_id_l"].to_list())
-    lonely = plan.features.filter(
-        ~pl.col("identified") & ~pl.col("unique_id").is_in(list(decided_reports))
-    )
+    waiting = set(plan.decisions.filter(pl.col("kind") == "report")["unique_id_l"].to_list())
+    waiting |= set(keep.filter(pl.col("kind") == "report")["unique_id_l"].to_list())
+    lonely = plan.features.filter(~pl.col("identified") & ~pl.col("unique_id").is_in(list(waiting)))
     rows += [
         {"run_id": run_id, "kind": "report", "source_id": sid, "reason": NO_NAME}
         for sid in lonely["unique_id"].to_list()
     ]
     if rows:
         session.execute(ReviewItem.__table__.insert(), [_complete(r) for r in rows])
-    return len(rows)
+    return len(rows) + keep.height
+
+
+def _open_items(session) -> pl.DataFrame:
+    rows = session.execute(
+        select(
+            ReviewItem.id, ReviewItem.kind, ReviewItem.source_id, ReviewItem.other_source_id
+        ).where(ReviewItem.decision.is_(None))
+    ).all()
+    schema = {"id": pl.Int64, "kind": pl.String, "unique_id_l": pl.Int64, "unique_id_r": pl.Int64}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _apart(items: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+    """The items that are not pairs of reports now in one person."""
+    keyed = persons.select("unique_id", "person_key")
+    both = items.join(
+        keyed.rename({"unique_id": "unique_id_l", "person_key": "p_l"}),
+        on="unique_id_l",
+        how="left",
+    ).join(
+        keyed.rename({"unique_id": "unique_id_r", "person_key": "p_r"}),
+        on="unique_id_r",
+        how="left",
+    )
+    same = (pl.col("kind") == "pair") & (pl.col("p_l") == pl.col("p_r")).fill_null(False)
+    return both.filter(~same).select(items.columns)
 
 
 def _complete(row: dict) -> dict:
