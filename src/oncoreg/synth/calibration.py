@@ -116,6 +116,11 @@ def mortality() -> dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]:
     }
 
 
+def mortality_period(year):
+    """The start of the WPP period whose rates a year (or an array of years) takes."""
+    return np.where(year < 2015, 2010, np.where(year < 2020, 2015, 2020))
+
+
 def age_shape(peak: float, sigma: float, child_share: float) -> np.ndarray:
     """Relative incidence by age group: log-normal around ``peak`` plus a childhood part."""
     adult = np.exp(-((np.log(AGE_MIDS) - np.log(peak)) ** 2) / (2 * sigma**2))

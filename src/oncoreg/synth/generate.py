@@ -3,6 +3,7 @@
 Output folder::
 
     population.csv          province_code, sex, age_group, year, pyrs (scaled like the cases)
+    lifetable.csv           sex, age, year, haz: the background mortality the persons were given
     facilities.csv          the reporting facilities (the facility-import CSV)
     reports/csv/<F>-<Y>.csv     canonical report CSV of facility F for diagnosis year Y
     reports/xlsx/<F>-<Y>.xlsx   hospital workbooks (through the facility's mapping profile)
@@ -35,9 +36,19 @@ from oncoreg.synth import facilities as facility_mod
 from oncoreg.synth import outcomes as outcome_mod
 from oncoreg.synth import reports as report_mod
 from oncoreg.synth import tumours as tumour_mod
-from oncoreg.synth.calibration import AGE_GROUPS, population, province_shares, sites
+from oncoreg.synth.calibration import (
+    AGE_GROUPS,
+    mortality,
+    mortality_period,
+    population,
+    province_shares,
+    sites,
+)
 
 FORMATS = ("csv", "xlsx", "fhir", "naaccr")
+# the life table's oldest single year of age: the 100+ rate is repeated up to it, so that
+# ten years of follow-up of persons diagnosed at 99 stay within the table
+LIFETABLE_TOP_AGE = 110
 
 
 @dataclass
@@ -52,6 +63,7 @@ class SynthResult:
     invalid_reports: int
     scale: float
     files: dict[str, int] = field(default_factory=dict)
+    years: range = range(0)
 
 
 def parse_years(text: str) -> range:
@@ -125,9 +137,10 @@ def generate(
     files, reports, invalid = _write_reports(rng, tmp, plan, facs, formats, closing, invalid_share)
     _write_truth(tmp, plan, all_tumours, causes)
     _write_population(tmp, span, scale)
+    _write_lifetable(tmp, span)
     _write_facilities(tmp, facs)
     result = SynthResult(
-        out, persons, all_tumours.person.size, reports, len(facs), invalid, scale, files
+        out, persons, all_tumours.person.size, reports, len(facs), invalid, scale, files, span
     )
     _write_manifest(tmp, result, span, seed, formats, invalid_share)
     shutil.rmtree(out, ignore_errors=True)
@@ -304,6 +317,30 @@ def _write_population(root: Path, span: range, scale: float) -> None:
             )
         )
     pl.concat(frames).write_csv(root / "population.csv")
+
+
+def _write_lifetable(root: Path, span: range) -> None:
+    """The background mortality as a life table (annual hazard by sex, single year of age
+    0-110 and calendar year): each year takes the WPP period it falls in, each age its
+    abridged group's rate. (The persons were given the rates of their year of diagnosis's
+    period, a close but not identical choice for follow-up that crosses periods.)"""
+    ages = np.arange(0, LIFETABLE_TOP_AGE + 1)
+    frames = []
+    for (start, sex), (starts, mx) in sorted(mortality().items()):
+        band = np.searchsorted(starts, ages, side="right") - 1
+        years = [y for y in span if mortality_period(y) == start]
+        for year in years:
+            frames.append(
+                pl.DataFrame(
+                    {
+                        "sex": np.full(ages.size, int(sex)),
+                        "age": ages,
+                        "year": np.full(ages.size, year),
+                        "haz": mx[band],
+                    }
+                )
+            )
+    pl.concat(frames).sort("sex", "year", "age").write_csv(root / "lifetable.csv")
 
 
 def _write_facilities(root: Path, facs) -> None:

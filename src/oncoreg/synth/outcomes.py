@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from oncoreg.synth.calibration import mortality, sites
+from oncoreg.synth.calibration import mortality, mortality_period, sites
 from oncoreg.synth.tumours import Persons, Tumours
 
 LOST_SHARE = 0.12
@@ -61,7 +61,7 @@ def background_years(rng, persons: Persons, diagnosis: np.ndarray) -> np.ndarray
     age = (diagnosis - persons.birth).astype(float) / DAYS
     target = rng.exponential(1.0, age.size)
     out = np.empty(age.size)
-    period = np.where(persons.year < 2015, 2010, np.where(persons.year < 2020, 2015, 2020))
+    period = mortality_period(persons.year)
     for (start, sex), (ages, mx) in mortality().items():
         idx = np.flatnonzero((period == start) & (persons.sex == sex))
         out[idx] = _time_to_hazard(ages, mx, age[idx], target[idx])
