@@ -8,7 +8,17 @@ import sys
 import typer
 
 from oncoreg import __version__
-from oncoreg.cli import codes, db, facilities, linkage, registry, reports, synth
+from oncoreg.cli import (
+    codes,
+    db,
+    denominators,
+    facilities,
+    linkage,
+    registry,
+    reports,
+    stats,
+    synth,
+)
 from oncoreg.cli.output import show_error
 from oncoreg.errors import OncoregError
 
@@ -33,6 +43,14 @@ EXAMPLES = {
     "codes morphology": "oncoreg codes morphology 8500/3",
     "codes icd10": "oncoreg codes icd10 C50.9 8500/3",
     "codes sources": "oncoreg codes sources",
+    "population import": "oncoreg population import oncoreg-data/population.csv --era 2004",
+    "lifetable import": "oncoreg lifetable import oncoreg-data/lifetable.csv",
+    "stats rates": "oncoreg stats rates --counts counts.csv --by sex --out rates.csv",
+    "stats trend": "oncoreg stats trend --counts counts.csv --year-col year --out apc.csv",
+    "stats survival": "oncoreg stats survival --cohort cohort.csv --method pohar-perme "
+    "--lifetable lifetable.csv --times 1,3,5 --out net.csv",
+    "stats incidence": "oncoreg stats incidence --years 2020-2024 --by site,sex --out ci5.csv",
+    "stats quality": "oncoreg stats quality --years 2020-2024 --by site",
 }
 
 
@@ -74,6 +92,9 @@ linkage.register(app)
 app.add_typer(db.app, name="db")
 app.add_typer(facilities.app, name="facilities")
 app.add_typer(codes.app, name="codes")
+app.add_typer(stats.app, name="stats")
+app.add_typer(denominators.population_app, name="population")
+app.add_typer(denominators.lifetable_app, name="lifetable")
 
 
 def _log_warnings_to_stderr() -> None:

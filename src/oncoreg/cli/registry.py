@@ -14,6 +14,9 @@ from oncoreg.settings import get_settings
 from oncoreg.store import Store
 
 DEMO_FORMATS = "csv,xlsx,fhir,naaccr"
+DEMO_TOP_SITES = 10
+DEMO_SURVIVAL_SITES = 8
+DEMO_TIMES = (1.0, 5.0)
 
 
 def register(app: typer.Typer) -> None:
@@ -43,7 +46,9 @@ def demo(
 ) -> None:
     """Run the main job: init the registry, generate a synthetic demo registry into DATA
     (hospital reports in all formats, population, ground truth), load its facilities, import
-    and check its reports, and link them into persons and tumours.
+    and check its reports, link them into persons and tumours, and end with the registry's
+    CI5-style incidence table and net survival of the leading sites (printed, and written
+    as DATA/incidence.csv and DATA/net_survival.csv).
 
     Example: oncoreg demo
     """
@@ -69,6 +74,7 @@ def demo(
         _import_demo(store, data)
         _quality_summary(store)
         _link_demo(store)
+        _statistics_demo(store, data, synth.years)
     finally:
         store.dispose()
 
@@ -111,6 +117,23 @@ def _link_demo(store: Store) -> None:
     from oncoreg.services.linkage import link_registry
 
     print_link_summary(link_registry(store, actor="oncoreg demo"))
+
+
+def _statistics_demo(store: Store, data: Path, years: range) -> None:
+    from oncoreg.cli.stats_registry import show_incidence, show_survival
+    from oncoreg.services.population import import_life_table, import_population
+    from oncoreg.services.statistics import Selection, incidence_table, leading_sites_survival
+
+    import_population(store, data / "population.csv")
+    import_life_table(store, data / "lifetable.csv")
+    selection = Selection(years)
+    table = incidence_table(store, selection)
+    show_incidence(table, top=DEMO_TOP_SITES)
+    table.rates.write_csv(data / "incidence.csv")
+    survival = leading_sites_survival(store, selection, DEMO_SURVIVAL_SITES, DEMO_TIMES)
+    show_survival(survival, title=f"Net survival (Pohar Perme), {selection.describe()}")
+    survival.write_csv(data / "net_survival.csv")
+    console.print(f"written: {data / 'incidence.csv'}, {data / 'net_survival.csv'}")
 
 
 def _quality_summary(store: Store) -> None:

@@ -378,3 +378,42 @@ class ReviewItem(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class PopulationCell(Base):
+    """Person-years at risk of one stratum: the denominators of incidence rates.
+
+    ``province`` is the code as imported (``""`` for a national figure) in the era the file
+    was written in; ``province_code`` (2025) and ``province_code_2004`` hold it in both
+    eras, so that rates can be asked for by either. Not personal data: no audit trail,
+    but each import is one transaction and replaces the cells it names.
+    """
+
+    __tablename__ = "population"
+    __table_args__ = (
+        UniqueConstraint("era", "province", "sex", "age_group", "year", name="uq_population_cell"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    era: Mapped[str] = mapped_column(String(4))
+    province: Mapped[str] = mapped_column(String(2))
+    province_code: Mapped[str | None] = mapped_column(String(2), index=True)
+    province_code_2004: Mapped[str | None] = mapped_column(String(2))
+    sex: Mapped[int] = mapped_column(SmallInteger)
+    age_group: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int] = mapped_column(Integer)
+    pyrs: Mapped[float] = mapped_column(Float)
+
+
+class LifeTableCell(Base):
+    """The population's annual mortality hazard by sex, single year of age and calendar
+    year: the expected mortality of net survival."""
+
+    __tablename__ = "life_table"
+    __table_args__ = (UniqueConstraint("sex", "age", "year", name="uq_life_table_cell"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sex: Mapped[int] = mapped_column(SmallInteger)
+    age: Mapped[int] = mapped_column(SmallInteger)
+    year: Mapped[int] = mapped_column(Integer)
+    haz: Mapped[float] = mapped_column(Float)
