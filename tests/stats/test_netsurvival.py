@@ -2,8 +2,10 @@
 
 Reference numbers: tests/stats/reference/survival_expected_survtab.csv and
 survival_expected_rs_surv.csv, made by survival_reference.R (R 4.2.2, popEpi 0.4.10,
-relsurv 2.2-9, survival 3.5-3); the data and the helper calls (``lexis_of``, ``pophaz_of``,
-``make_ratetable``, ``pp_aggregates``) are described there and in survival_README.md.
+relsurv 2.2-9, survival 3.5-3), and survival_expected_survtab_popepi_pp.csv, made by
+survival_reference_popepi_pp.R (popEpi's own Pohar Perme); the data and the helper calls
+(``lexis_of``, ``pophaz_of``, ``make_ratetable``, ``pp_aggregates``) are described there and
+in survival_README.md.
 Cohorts: popEpi's sibr with popEpi's popmort (1993-2013), and a synthetic colorectal-like
 cohort with relsurv's slopop (1994-2012, carried forward). Life tables are read with
 ``extend=True`` where R's tables extend at their edges (ages 100+ use age 100).
@@ -85,12 +87,14 @@ def _compare(ours: pl.DataFrame, expected: pl.DataFrame, columns: list[str]) -> 
         )
 
 
-def _run_survtab_case(case: str) -> None:
-    expected = _expected("survtab").filter(pl.col("case") == case)
+def _run_survtab_case(case: str, file: str = "survtab", pp_weights: str = "exact") -> None:
+    expected = _expected(file).filter(pl.col("case") == case)
     _, method, breaks, ci = case.split(" ")
     cohort, table, options = _data(case)
     times = expected["time"].unique(maintain_order=True).to_list()
-    ours = net_survival(cohort, table, times, method, breaks=breaks, ci=CI[ci], **options)
+    ours = net_survival(
+        cohort, table, times, method, breaks=breaks, ci=CI[ci], pp_weights=pp_weights, **options
+    )
     if "by" in options:
         assert ours[options["by"][0]].to_list() == expected["group"].to_list()
     columns = ESTIMATES + (OBSERVED if expected["observed"].null_count() == 0 else [])
@@ -120,6 +124,33 @@ def test_pohar_perme_in_intervals_matches_survtab_ag_on_its_weights(case):
     survival_reference.R); survtab_ag turns them into r.pp, SE.r.pp and its limits.
     Tolerance: atol 1e-9."""
     _run_survtab_case(case)
+
+
+@pytest.mark.parametrize("case", _cases("survtab_popepi_pp"))
+def test_popepi_pp_weights_match_popepi_survtab_pp(case):
+    """R (popEpi 0.4.10, survival_reference_popepi_pp.R): survtab(Surv(fot, lex.Xst) ~ 1
+    [or ~ dxgroup], data = lexis_of(cohort), surv.type = "surv.rel", relsurv.method = "pp",
+    pophaz = pophaz_of(lifetable), conf.type = "log" | "log-log" | "plain", breaks =
+    list(fot = 0:10 [or (0:40) / 4, (0:120) / 12; 0:5 with the period], per =
+    days-of-1-January / 365.25 + 1970 for 1993-2014 [2008-2013: the period approach], age =
+    0:150) [, adjust = agegr, weights = list(agegr = ICSS 2)]). Compared with
+    ``pp_weights="popepi"``: r.pp, SE.r.pp, r.pp.lo, r.pp.hi and surv.obs with its SE and
+    limits (the ``.as`` columns when standardised). Tolerance: atol 1e-9."""
+    _run_survtab_case(case, "survtab_popepi_pp", pp_weights="popepi")
+
+
+def test_popepi_pp_weights_keep_the_default_unchanged():
+    """The default weights do not depend on the option's existence: ``exact`` is the
+    default, and popEpi's weights stand above them (0.19 points at 1 year, 1.5 at 10 with
+    yearly breaks on sibr). Tolerance: exact equality for the default."""
+    cohort, table = _cohort("sibr"), _lifetable("popmort")
+    default = net_survival(cohort, table, [1, 5, 10])
+    exact = net_survival(cohort, table, [1, 5, 10], pp_weights="exact")
+    popepi = net_survival(cohort, table, [1, 5, 10], pp_weights="popepi")
+    assert default.equals(exact)
+    gap = popepi["estimate"].to_numpy() - exact["estimate"].to_numpy()
+    assert 1e-3 < gap.min() and gap.max() < 0.02
+    assert popepi["observed"].to_list() == exact["observed"].to_list()
 
 
 @pytest.mark.parametrize("case", _cases("rs_surv"))
@@ -214,6 +245,10 @@ def test_with_no_population_mortality_net_survival_is_kaplan_meier(rows, method)
     yearly = net_survival(cohort, table, times[1:], method, breaks="yearly")
     np.testing.assert_allclose(yearly["estimate"], yearly["observed"], atol=1e-12)
     np.testing.assert_allclose(yearly["se"], yearly["observed_se"], atol=1e-12)
+    if method == "pohar-perme":  # popEpi's weights are 1 too
+        popepi = net_survival(cohort, table, times[1:], breaks="quarterly", pp_weights="popepi")
+        np.testing.assert_allclose(popepi["estimate"], popepi["observed"], atol=1e-12)
+        np.testing.assert_allclose(popepi["se"], popepi["observed_se"], atol=1e-12)
 
 
 @settings(max_examples=25, deadline=None)
@@ -258,6 +293,12 @@ def test_bad_requests_raise_input_errors():
         net_survival(cohort, table, [1], breaks="weekly")
     with pytest.raises(InputError, match="FROM-TO"):
         net_survival(cohort, table, [1], period="2008")
+    with pytest.raises(InputError, match="pp_weights 'popepi' needs interval breaks"):
+        net_survival(cohort, table, [1], breaks="exact", pp_weights="popepi")
+    with pytest.raises(InputError, match="pp_weights 'popepi' applies to the Pohar Perme"):
+        net_survival(cohort, table, [1], method="ederer2", pp_weights="popepi")
+    with pytest.raises(InputError, match="unknown pp_weights 'delta'"):
+        net_survival(cohort, table, [1], pp_weights="delta")
     short = LifeTable.from_frame(table.to_frame().filter(pl.col("year") <= 2005))
     with pytest.raises(InputError, match="does not cover") as err:
         net_survival(cohort, short, [1])
@@ -272,8 +313,10 @@ def test_breaks_may_be_a_list_and_times_need_not_all_be_breaks():
     assert monthly["estimate"].to_numpy() == pytest.approx(listed["estimate"].to_numpy(), abs=3e-3)
 
 
-@pytest.mark.parametrize("breaks", ["yearly", "exact"])
-def test_no_time_under_observation_gives_empty_estimates(breaks):
+@pytest.mark.parametrize(
+    ("breaks", "pp_weights"), [("yearly", "exact"), ("yearly", "popepi"), ("exact", "exact")]
+)
+def test_no_time_under_observation_gives_empty_estimates(breaks, pp_weights):
     cohort = _synthetic([(1, 60.0, 10, 1, True)]).with_columns(time_days=pl.lit(0.0))
-    ours = net_survival(cohort, _lifetable("popmort"), [1], breaks=breaks)
+    ours = net_survival(cohort, _lifetable("popmort"), [1], breaks=breaks, pp_weights=pp_weights)
     assert ours["n_at_risk"].to_list() == [0] and ours["estimate"].to_list() == [None]

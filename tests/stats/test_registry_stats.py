@@ -19,13 +19,15 @@ from oncoreg.services.population import (
     population_frame,
 )
 from oncoreg.services.registry import seed_provinces
+from oncoreg.services.registry_survival import (
+    leading_sites_survival,
+    registry_survival,
+    survival_cohort,
+)
 from oncoreg.services.statistics import (
     Selection,
     incidence_table,
-    leading_sites_survival,
-    registry_survival,
     registry_tumours,
-    survival_cohort,
     tumour_quality,
 )
 from oncoreg.services.survival_files import SurvivalRequest

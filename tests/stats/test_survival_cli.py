@@ -72,6 +72,23 @@ def test_period_approach_reproduces_survtab(files, capsys):
     _close(written, expected, ["estimate", "se", "lower", "upper", "observed"])
 
 
+def test_popepi_pp_weights_reproduce_survtab_pp(files, capsys):
+    """R (popEpi 0.4.10, survival_reference_popepi_pp.R): survtab(Surv(fot, lex.Xst) ~
+    dxgroup, data = lexis_of(sibr), surv.type = "surv.rel", relsurv.method = "pp", pophaz =
+    pophaz_of(popmort), conf.type = "log", breaks = list(fot = 0:10, per = 1 January of
+    1993-2014, age = 0:150)). Tolerance: atol 1e-9."""
+    code, out, _ = run(
+        capsys, "--cohort", "sibr_cohort.csv", "--lifetable", "popmort_lifetable.csv",
+        "--method", "pohar-perme", "--times", ",".join(str(t) for t in range(1, 11)),
+        "--by", "dxgroup", "--pp-weights", "popepi", "--extend-lifetable", "--out", "pp.csv",
+    )  # fmt: skip
+    assert code == 0, out
+    written = pl.read_csv(files / "pp.csv", schema_overrides={"dxgroup": pl.String})
+    expected = _expected("survtab_popepi_pp", "sibr-dxgroup pohar-perme yearly log")
+    assert written["dxgroup"].to_list() == expected["group"].to_list()
+    _close(written, expected, ["estimate", "se", "lower", "upper", "observed"])
+
+
 def test_exact_pohar_perme_standardised_by_stage(files, capsys):
     shutil.copy(REFERENCE / "survival_slopop_lifetable.csv", files / "slopop.csv")
     code, out, _ = run(
@@ -160,10 +177,29 @@ def test_life_table_problems_are_named(files, capsys):
         (("--method", "km", "--times", "1,x"), "--times '1,x': write years separated by commas"),
         (("--method", "km", "--ci", "logit"), "unknown confidence interval type 'logit'"),
         (("--method", "km", "--cohort", "none.csv"), "none.csv: file not found"),
+        (("--method", "km", "--pp-weights", "popepi"), "--pp-weights popepi applies to pohar"),
+        (
+            (
+                "--method",
+                "pohar-perme",
+                "--lifetable",
+                "lt.csv",
+                "--breaks",
+                "exact",
+                "--pp-weights",
+                "popepi",
+            ),
+            "pp_weights 'popepi' needs interval breaks",
+        ),
+        (
+            ("--method", "pohar-perme", "--lifetable", "lt.csv", "--pp-weights", "delta"),
+            "unknown pp_weights 'delta'",
+        ),
     ],
 )
 def test_bad_requests_say_what_to_do(files, capsys, args, expected):
     cohort = _write(files / "c.csv", COHORT)
+    shutil.copy(REFERENCE / "survival_popmort_lifetable.csv", files / "lt.csv")
     defaults = {"--cohort": cohort, "--times": "1", "--out": "o.csv"}
     given = dict(zip(args[::2], args[1::2], strict=True))
     flat = [item for pair in (defaults | given).items() for item in pair]

@@ -122,7 +122,8 @@ def _link_demo(store: Store) -> None:
 def _statistics_demo(store: Store, data: Path, years: range) -> None:
     from oncoreg.cli.stats_registry import show_incidence, show_survival
     from oncoreg.services.population import import_life_table, import_population
-    from oncoreg.services.statistics import Selection, incidence_table, leading_sites_survival
+    from oncoreg.services.registry_survival import leading_sites_survival
+    from oncoreg.services.statistics import Selection, incidence_table
 
     import_population(store, data / "population.csv")
     import_life_table(store, data / "lifetable.csv")

@@ -45,6 +45,11 @@ def survival_command(
     standardise: str = typer.Option(
         None, help="Age-standardise with ICSS weights: icss-1, icss-2 or icss-3."
     ),
+    pp_weights: str = typer.Option(
+        "exact",
+        help="Pohar Perme weights in intervals: exact (1/S_p(t) integrated over each "
+        "interval) or popepi (popEpi survtab's own weights, to reproduce its numbers).",
+    ),
     ci: str = typer.Option("log", help="Confidence interval: log, loglog or plain."),
     conf: float = typer.Option(0.95, help="Confidence level."),
     extend_lifetable: bool = typer.Option(
@@ -94,6 +99,7 @@ def survival_command(
         ci=ci,
         conf=conf,
         extend_lifetable=extend_lifetable,
+        pp_weights=pp_weights,
     )
     if cohort is None:
         _registry_mode(request, site, years, province, follow_up, closing)
@@ -115,7 +121,8 @@ def _registry_mode(request, site, years, province, follow_up, closing) -> None:
 
     from oncoreg.cli.stats_registry import parse_years, show_survival
     from oncoreg.errors import InputError
-    from oncoreg.services.statistics import Selection, registry_survival
+    from oncoreg.services.registry_survival import registry_survival
+    from oncoreg.services.statistics import Selection
     from oncoreg.settings import get_settings
     from oncoreg.store import Store
 

@@ -39,6 +39,7 @@ class SurvivalRequest:
     ci: str = "log"
     conf: float = 0.95
     extend_lifetable: bool = False
+    pp_weights: str = "exact"
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,11 @@ def check_request(request: SurvivalRequest, lifetable_given: bool = False) -> No
             f"--lifetable is needed for {request.method}",
             hint="give LIFETABLE.csv with sex, age, year and haz (or qx)",
         )
+    if request.pp_weights != "exact" and request.method != "pohar-perme":
+        raise InputError(
+            f"--pp-weights {request.pp_weights} applies to pohar-perme only",
+            hint="use --method pohar-perme, or leave --pp-weights at exact",
+        )
 
 
 def _compute(request: SurvivalRequest, cohort: pl.DataFrame, origin: Origin) -> pl.DataFrame:
@@ -171,6 +177,7 @@ def estimate(
         standardise=request.standardise,
         ci=request.ci,
         conf=request.conf,
+        pp_weights=request.pp_weights,
         origin=origin,
     )
 

@@ -8,6 +8,10 @@ Two ways of computing, chosen by ``breaks``:
 * ``"exact"`` (or ``"daily"``): continuous time, as relsurv's ``rs.surv``
   (:mod:`oncoreg.stats.netsurvival_exact`), cohort approach.
 
+Pohar Perme in intervals weights each patient's time with ``1 / S_p(t)`` integrated exactly
+over it; ``pp_weights="popepi"`` uses popEpi's own per-row weights instead
+(:mod:`oncoreg.stats.netsurvival_popepi`), to reproduce ``survtab(relsurv.method = "pp")``.
+
 Observed survival comes alongside: survtab's interval estimate for intervals, Kaplan–Meier
 of the same patients for ``exact``. Age-standardisation uses the ICSS weights
 (:mod:`oncoreg.stats.icss`). ``docs/stats-survival.md`` lists every convention and which
@@ -26,6 +30,7 @@ from oncoreg.stats import icss
 from oncoreg.stats.lifetable import LifeTable, year_of_days
 from oncoreg.stats.netsurvival_exact import exact_estimates
 from oncoreg.stats.netsurvival_intervals import estimates, interval_figures
+from oncoreg.stats.netsurvival_popepi import popepi_figures
 from oncoreg.stats.survival import (
     DAYS_PER_YEAR,
     FollowUp,
@@ -36,6 +41,7 @@ from oncoreg.stats.survival import (
     follow_up,
     group_rows,
     km_table,
+    parse_period,
 )
 from oncoreg.stats.survival_ci import check_ci, km_interval_from_se, net_interval, z_value
 from oncoreg.stats.survival_input import Origin
@@ -43,6 +49,7 @@ from oncoreg.stats.survival_input import Origin
 METHODS = ("pohar-perme", "ederer2")
 STEPS_PER_YEAR = {"yearly": 1, "quarterly": 4, "monthly": 12}
 EXACT = ("exact", "daily")
+PP_WEIGHTS = ("exact", "popepi")
 
 
 def net_survival(
@@ -57,6 +64,7 @@ def net_survival(
     ci: str = "log",
     conf: float = 0.95,
     *,
+    pp_weights: str = "exact",
     origin: Origin | None = None,
 ) -> pl.DataFrame:
     """Net (Pohar Perme) or relative (Ederer II) survival, with observed survival alongside.
@@ -73,6 +81,10 @@ def net_survival(
         standardise: ``icss-1``, ``icss-2`` or ``icss-3`` to age-standardise.
         ci: ``log``, ``loglog`` or ``plain``.
         conf: confidence level.
+        pp_weights: the Pohar Perme weights in intervals: ``exact`` (``1 / S_p(t)``
+            integrated over the interval) or ``popepi`` (popEpi's survtab, one weight per
+            Lexis row from ``comp_pp_weights``; to reproduce popEpi's numbers). ``popepi``
+            needs ``method="pohar-perme"`` and interval breaks.
         origin: where the cohort came from, for messages.
 
     Returns:
@@ -84,6 +96,7 @@ def net_survival(
     """
     ci, z, times_ = check_ci(ci), z_value(conf), check_times(times)
     method, exact = _check_method(method), _is_exact(breaks, period)
+    _check_pp_weights(pp_weights, method, exact)
     if standardise is not None:
         icss.icss_weights(standardise)
     origin = origin or Origin()
@@ -96,7 +109,9 @@ def net_survival(
     if exact:
         columns = _exact(observed, table, times_, method, origin)
     else:
-        columns = _intervals(observed, table, times_, method, breaks, origin)
+        window = parse_period(period) if pp_weights == "popepi" else None
+        pp = (pp_weights, window)
+        columns = _intervals(observed, table, times_, method, breaks, origin, pp)
     columns["n_at_risk"] = _at_risk(observed, times_)
     keys = observed.keys
     if standardise is not None:
@@ -119,6 +134,21 @@ def _check_method(method: str) -> str:
     if name not in METHODS:
         raise InputError(f"unknown method {method!r}", hint="use pohar-perme or ederer2")
     return name
+
+
+def _check_pp_weights(pp_weights: str, method: str, exact: bool) -> None:
+    if pp_weights not in PP_WEIGHTS:
+        raise InputError(f"unknown pp_weights {pp_weights!r}", hint="use exact or popepi")
+    if pp_weights == "popepi" and method != "pohar-perme":
+        raise InputError(
+            "pp_weights 'popepi' applies to the Pohar Perme method only",
+            hint="use --method pohar-perme, or leave --pp-weights at exact",
+        )
+    if pp_weights == "popepi" and exact:
+        raise InputError(
+            "pp_weights 'popepi' needs interval breaks (popEpi's survtab works in intervals)",
+            hint="use --breaks yearly, quarterly or monthly, or leave --pp-weights at exact",
+        )
 
 
 def interval_grid(
@@ -152,11 +182,16 @@ def interval_grid(
     return grid, where
 
 
-def _intervals(observed: FollowUp, table, times, method, breaks, origin) -> dict:
+def _intervals(observed: FollowUp, table, times, method, breaks, origin, pp) -> dict:
+    """Estimates in intervals; ``pp`` is (weights, period window) for Pohar Perme."""
     grid, where = interval_grid(breaks, times)
     end = np.minimum(observed.exit, grid[-1])
     _check_coverage(observed, table, observed.entry < end, end, origin)
-    figures = interval_figures(observed, table, grid, weighted=method == "pohar-perme")
+    weights, window = pp
+    weighted = method == "pohar-perme" and weights == "exact"
+    figures = interval_figures(observed, table, grid, weighted=weighted)
+    if weights == "popepi":
+        figures |= popepi_figures(observed, table, grid, window)
     found = estimates(figures, grid, method)
     return {name: values[:, where - 1] for name, values in found.items()}
 

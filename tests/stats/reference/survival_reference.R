@@ -243,7 +243,8 @@ fit <- survtab(Surv(fot, lex.Xst) ~ 1, data = sibr_lex, surv.type = "surv.rel",
                breaks = list(fot = 0:10, per = per_all, age = 0:150),
                adjust = agegr, weights = list(agegr = ICSS$`icss-2`))
 st[[length(st) + 1]] <- survtab_rows("sibr-icss-2 ederer2 yearly log", fit, "r.e2.as")
-# popEpi's own Pohar Perme (its interval weights differ from oncoreg's: not compared at 1e-6)
+# popEpi's own Pohar Perme (its interval weights differ from oncoreg's default ones; the cases
+# that net_survival(pp_weights = "popepi") reproduces are in survival_reference_popepi_pp.R)
 fit <- survtab(Surv(fot, lex.Xst) ~ 1, data = sibr_lex, surv.type = "surv.rel",
                relsurv.method = "pp", pophaz = sibr_ph, conf.type = "log",
                breaks = list(fot = 0:10, per = per_all, age = 0:150))
