@@ -7,6 +7,8 @@ from datetime import date
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import delete, func, inspect, select, update
 
 from oncoreg.errors import StoreError
@@ -30,7 +32,7 @@ from oncoreg.store import (
     head_revision,
     upgrade,
 )
-from oncoreg.store.identifiers import keyed_hash
+from oncoreg.store.identifiers import keyed_hash, keyed_hashes
 from oncoreg.store.tables import Base
 from tests.store.conftest import SECRET
 
@@ -328,3 +330,10 @@ def test_identifier_and_link_indexes_are_partial(store):
     assert set(definitions) == set(names)
     assert all("IS NOT NULL" in sql for sql in definitions.values())
     assert "ix_sources_facility_id" not in definitions
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=16)), max_size=20))
+def test_batch_hashes_equal_one_by_one(values):
+    """The importer's batch hashing gives exactly :func:`keyed_hash` of each value."""
+    expected = [keyed_hash(v, SECRET, "insurance") for v in values]
+    assert keyed_hashes(values, SECRET, "insurance") == expected

@@ -26,7 +26,7 @@ from oncoreg.services import source_rows
 from oncoreg.services.csvfiles import write_csv
 from oncoreg.services.stages import StageClock
 from oncoreg.store import AuditEvent, CheckFinding, Facility, ImportBatch, Source, Store
-from oncoreg.store.bulk import bulk_insert
+from oncoreg.store.bulk import bulk_insert, insert_returning_ids, read_frame
 from oncoreg.store.tables import utcnow
 
 KEYS = ["facility_code", "report_id"]
@@ -83,6 +83,7 @@ def import_file(
         dry_run=dry_run,
     )
     frame = normalise(read.frame)
+    read.frame = read.frame.clear()  # the raw columns are in ``frame`` now: free them
     clock.lap("normalise")
     with store.session(actor=actor) as session:
         facilities = dict(session.execute(select(Facility.code, Facility.id)).all())
@@ -91,8 +92,10 @@ def import_file(
         rejected, accepted = _split(frame, findings)
         summary.rejected = rejected.height + len(read.problems)
         summary.findings = Counter(findings["rule_id"].to_list())
+        del frame  # a million reports weigh a few hundred MiB per copy: keep one
         existing = source_rows.existing(session, accepted, facilities)
         new, changed, same = source_rows.classify(accepted, existing)
+        del accepted
         summary.imported, summary.updated, summary.unchanged = (
             new.height,
             changed.height,
@@ -206,8 +209,12 @@ def _store(session, summary, parts, findings, facilities, path, read, profile) -
     )
     session.add(batch)
     session.flush()
-    ids = _insert(session, new, facilities, batch.id, path)
-    ids |= _update(session, changed, existing, facilities, batch.id, path)
+    ids = pl.concat(
+        [
+            _insert(session, new, facilities, batch.id, path),
+            _update(session, changed, existing, facilities, batch.id, path),
+        ]
+    )
     _store_findings(session, findings, ids)
     summary.batch_id = batch.id
     batch.imported, batch.updated = summary.imported, summary.updated
@@ -216,20 +223,34 @@ def _store(session, summary, parts, findings, facilities, path, read, profile) -
     batch.finished_at = utcnow()
 
 
-def _insert(session, new: pl.DataFrame, facilities, batch_id: int, path: Path):
+def _insert(session, new: pl.DataFrame, facilities, batch_id: int, path: Path) -> pl.DataFrame:
     """New reports in bulk, then one audit event each (written by the database itself
-    from the batch's new rows), all in the batch's transaction."""
+    from the batch's new rows), all in the batch's transaction. Returns the new rows' ids
+    (``facility_code``, ``report_id``, ``source_id``)."""
     if new.is_empty():
-        return {}
+        return _no_ids()
     hash_key = session.info.get("hash_key")
     rows = source_rows.to_frame(new, facilities, batch_id, path.name, hash_key)
-    bulk_insert(session.connection(), Source.__table__, rows)
+    ids = insert_returning_ids(session.connection(), Source.__table__, rows)
     _audit_inserts(session, batch_id)
-    inserted = session.execute(
-        select(Source.id, Source.facility_id, Source.report_id).where(Source.batch_id == batch_id)
-    ).all()
-    codes = {v: k for k, v in facilities.items()}
-    return {(codes[fid], rid): sid for sid, fid, rid in inserted}
+    if ids is not None:
+        inserted = rows.select("facility_id", "report_id", source_id=ids)
+    else:
+        query = select(Source.id.label("source_id"), Source.facility_id, Source.report_id).where(
+            Source.batch_id == batch_id
+        )
+        inserted = read_frame(session.connection(), query)
+    codes = pl.DataFrame(
+        {"facility_id": list(facilities.values()), "facility_code": list(facilities)},
+        schema={"facility_id": pl.Int64, "facility_code": pl.String},
+    )
+    return inserted.join(codes, on="facility_id").select(*KEYS, "source_id")
+
+
+def _no_ids() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={"facility_code": pl.String, "report_id": pl.String, "source_id": pl.Int64}
+    )
 
 
 def _audit_inserts(session, batch_id: int) -> None:
@@ -254,9 +275,9 @@ def _audit_inserts(session, batch_id: int) -> None:
 
 def _update(session, changed: pl.DataFrame, existing, facilities, batch_id: int, path: Path):
     """Corrected reports: the ORM writes each change to the audit trail."""
-    ids = {}
     if changed.is_empty():
-        return ids
+        return _no_ids()
+    ids = {}
     rows = source_rows.to_frame(changed, facilities, batch_id, path.name, None).to_dicts()
     for row, key in zip(rows, changed.select(KEYS).iter_rows(), strict=True):
         source = session.get(Source, existing[key][0])
@@ -265,18 +286,18 @@ def _update(session, changed: pl.DataFrame, existing, facilities, batch_id: int,
                 setattr(source, name, value)
         ids[key] = source.id
     session.execute(delete(CheckFinding).where(CheckFinding.source_id.in_(list(ids.values()))))
-    return ids
+    return pl.DataFrame(
+        [(f, r, i) for (f, r), i in ids.items()],
+        schema=_no_ids().schema,
+        orient="row",
+    )
 
 
-def _store_findings(session, findings: pl.DataFrame, ids: dict) -> None:
-    kept = findings.filter(pl.col("severity") != "error")
-    rows = [
-        {"source_id": ids[(f, r)], "rule_id": rule, "severity": sev, "field": fld}
-        for f, r, rule, sev, fld in kept.select(*KEYS, "rule_id", "severity", "field").iter_rows()
-        if (f, r) in ids
-    ]
-    if rows:
-        session.execute(insert(CheckFinding), rows)
+def _store_findings(session, findings: pl.DataFrame, ids: pl.DataFrame) -> None:
+    kept = findings.filter(pl.col("severity") != "error").join(ids, on=KEYS)
+    rows = kept.select("source_id", "rule_id", "severity", "field")
+    if not rows.is_empty():
+        bulk_insert(session.connection(), CheckFinding.__table__, rows)
 
 
 def _write_rejects(

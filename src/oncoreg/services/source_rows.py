@@ -11,7 +11,7 @@ from sqlalchemy import select
 from oncoreg.checks.derived import age_from_dates
 from oncoreg.model import RecordStatus
 from oncoreg.store import Source
-from oncoreg.store.identifiers import keyed_hash
+from oncoreg.store.identifiers import keyed_hashes
 from oncoreg.store.tables import utcnow
 
 # canonical column -> (sources column, maximum length) for the text the store keeps
@@ -184,5 +184,6 @@ def to_frame(
 
 def _hashes(values: pl.Series, key: str, kind: str) -> pl.Series:
     """Keyed hashes of identifiers, computed once per distinct value."""
-    mapping = {v: keyed_hash(v, key, kind) for v in values.drop_nulls().unique().to_list()}
-    return values.replace_strict(mapping, default=None, return_dtype=pl.String)
+    uniques = values.drop_nulls().unique()
+    hashes = pl.Series(keyed_hashes(uniques.to_list(), key, kind), dtype=pl.String)
+    return values.replace_strict(uniques, hashes, default=None, return_dtype=pl.String)

@@ -17,6 +17,7 @@ import json
 import shutil
 import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -29,7 +30,9 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
+    func,
     insert,
+    select,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -39,7 +42,9 @@ SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
 CHUNK = 50_000  # rows converted to Python per executemany: bounds memory on big batches
 STAGED = 20_000  # frames at least this large go through a staging file
 STAGE_PREFIX = "oncoreg_stage_"
-STAGE_CHUNK = 100_000
+STAGE_CHUNK = 25_000
+STAGE_ROWS = 200_000  # rows per staging file: the next is written while one is copied
+MAX_STAGES = 8  # SQLite attaches at most 10 databases to a connection
 
 
 def bulk_insert(connection: Connection, table: Table, frame: pl.DataFrame) -> None:
@@ -98,11 +103,47 @@ def _stage(frame: pl.DataFrame, name: str) -> tuple[str, str]:
 
 
 def _staged_insert(connection: Connection, table: Table, frame: pl.DataFrame) -> None:
-    alias, path = _stage(frame, table.name)
-    connection.exec_driver_sql(f"ATTACH DATABASE ? AS {alias}", (path,))
+    """Insert through staging files, in order: while the database copies one part, a
+    worker thread writes the next (the SQLite copy and the ADBC writer both run outside
+    the GIL, so the two cores share the work)."""
+    size = max(STAGE_ROWS, -(-frame.height // MAX_STAGES))
+    parts = [frame.slice(start, size) for start in range(0, frame.height, size)]
     quote = connection.dialect.identifier_preparer.quote
-    source = f"SELECT {{names}} FROM {alias}.{quote(table.name)}"
-    connection.exec_driver_sql(_insert_sql(connection, table, frame.columns, source))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="oncoreg-stage") as pool:
+        pending = pool.submit(_stage, parts[0], table.name)
+        for index in range(len(parts)):
+            alias, path = pending.result()
+            if index + 1 < len(parts):
+                pending = pool.submit(_stage, parts[index + 1], table.name)
+            connection.exec_driver_sql(f"ATTACH DATABASE ? AS {alias}", (path,))
+            source = f"SELECT {{names}} FROM {alias}.{quote(table.name)} ORDER BY rowid"
+            connection.exec_driver_sql(_insert_sql(connection, table, frame.columns, source))
+
+
+def insert_returning_ids(
+    connection: Connection, table: Table, frame: pl.DataFrame
+) -> pl.Series | None:
+    """:func:`bulk_insert`, returning the new rows' ``id`` in the order of ``frame``.
+
+    On SQLite the rows go in in order and take the ids after the largest one (SQLite's
+    rule for an INTEGER PRIMARY KEY given no value); the new ids are checked to be that
+    one run, and None is returned when they are not (e.g. another writer got in first:
+    the caller reads its rows back). Elsewhere ``INSERT ... RETURNING`` in parameter order.
+    """
+    if frame.is_empty():
+        return pl.Series("id", [], dtype=pl.Int64)
+    if connection.dialect.name != "sqlite":
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        rows = connection.execute(statement, _python_rows(table, frame)).all()
+        return pl.Series("id", [r[0] for r in rows], dtype=pl.Int64)
+    before = connection.execute(select(func.max(table.c.id))).scalar() or 0
+    bulk_insert(connection, table, frame)
+    low, high, count = connection.execute(
+        select(func.min(table.c.id), func.max(table.c.id), func.count()).where(table.c.id > before)
+    ).one()
+    if not (count == frame.height and low == before + 1 and high == before + count):
+        return None
+    return pl.Series("id", range(low, high + 1), dtype=pl.Int64)
 
 
 def detach_stages(dbapi_connection, _record=None) -> None:

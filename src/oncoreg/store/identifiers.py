@@ -38,3 +38,18 @@ def keyed_hash(value: str | None, key: str, kind: str) -> str | None:
         return None
     digest = hmac.digest(key.encode("utf-8"), f"{kind}\x1f{text}".encode(), hashlib.sha256)
     return HASH_PREFIX + digest.hex()
+
+
+def keyed_hashes(values: list[str], key: str, kind: str) -> list[str | None]:
+    """:func:`keyed_hash` of many identifiers at once (the same results, less overhead)."""
+    secret = key.encode("utf-8")
+    prefix = f"{kind}\x1f"
+    out: list[str | None] = []
+    for value in values:
+        text = _SEPARATORS.sub("", str(value)).upper() if value is not None else ""
+        if not text:
+            out.append(None)
+            continue
+        digest = hmac.digest(secret, (prefix + text).encode(), "sha256")
+        out.append(HASH_PREFIX + digest.hex())
+    return out
