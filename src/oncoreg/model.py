@@ -56,8 +56,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     REGISTRAR = "registrar"
     HOSPITAL = "hospital"
-    EPIDEMIOLOGIST = "epidemiologist"
-    RESEARCHER = "researcher"
+    ANALYST = "analyst"  # aggregates and de-identified records only
+    PARTNER = "partner"  # approved research extracts only
 
 
 class AuditAction(StrEnum):
@@ -65,6 +65,7 @@ class AuditAction(StrEnum):
     UPDATE = "update"
     OBSOLETE = "obsolete"
     RESTORE = "restore"
+    READ = "read"  # a read of identifying data (names, identifiers, address)
 
 
 def choices(enum: type[StrEnum]) -> str:

@@ -70,6 +70,28 @@ class Settings(BaseSettings):
         description="Splink backend of `oncoreg link`: duckdb (one machine) or spark (needs "
         "the oncoreg[spark] extra and a Java runtime).",
     )
+    session_hours: float = Field(
+        12.0,
+        gt=0,
+        description="How long a web sign-in lasts before the user must sign in again.",
+    )
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Mark the session cookie Secure: auto (when the request came over HTTPS, "
+        "also behind a proxy that sets X-Forwarded-Proto), always, or never.",
+    )
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Failed sign-ins allowed per user name (and per client address) in 15 "
+        "minutes; further attempts are refused until the window has passed.",
+    )
+    small_cells: int = Field(
+        5,
+        ge=0,
+        description="Published tables shown to roles below registrar suppress cells with "
+        "fewer cases than this (0: no suppression).",
+    )
 
     def resolved_secret_file(self) -> Path:
         if self.secret_file is not None:

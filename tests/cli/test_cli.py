@@ -51,7 +51,7 @@ def test_help_lists_every_command_with_an_example(registry, capsys):
 
 
 def test_demo_then_list_and_reinit(registry, capsys):
-    code, out, _ = run(capsys, "demo", "--persons", "300", "--formats", "csv")
+    code, out, _ = run(capsys, "demo", "--persons", "300", "--formats", "csv", "--no-serve")
     assert code == 0, out
     assert (registry / "oncoreg.db").exists()
     assert (registry / "oncoreg.secret").stat().st_mode & 0o077 == 0
@@ -63,6 +63,8 @@ def test_demo_then_list_and_reinit(registry, capsys):
     )
     assert linked and int(linked[2]) > 0 and int(linked[3]) < int(linked[2]), out
     assert "reports per tumour" in out and "review queue:" in out
+    password = re.search(r"user demo-admin, one-time password (\S+)", out)
+    assert password and len(password[1]) >= 12, out
     code, out, _ = run(capsys, "link")
     assert code == 0 and "link (incremental, duckdb)" in out
     code, out, _ = run(capsys, "export", "links", "--out", "links.csv")
@@ -145,7 +147,7 @@ def test_readme_has_two_setup_commands_and_ci_runs_the_second():
 
 
 def test_import_check_and_quality_commands(registry, capsys):
-    code, _, _ = run(capsys, "demo", "--persons", "200", "--formats", "csv")
+    code, _, _ = run(capsys, "demo", "--persons", "200", "--formats", "csv", "--no-serve")
     assert code == 0
     files = sorted((registry / "oncoreg-data" / "reports" / "csv").glob("*.csv"))
     code, out, _ = run(capsys, "import", str(files[0]), str(files[1]))

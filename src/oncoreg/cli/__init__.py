@@ -15,9 +15,11 @@ from oncoreg.cli import (
     facilities,
     linkage,
     registry,
+    report,
     reports,
     stats,
     synth,
+    web,
 )
 from oncoreg.cli.output import show_error
 from oncoreg.errors import OncoregError
@@ -51,6 +53,13 @@ EXAMPLES = {
     "--lifetable lifetable.csv --times 1,3,5 --out net.csv",
     "stats incidence": "oncoreg stats incidence --years 2020-2024 --by site,sex --out ci5.csv",
     "stats quality": "oncoreg stats quality --years 2020-2024 --by site",
+    "serve": "oncoreg serve --port 8000",
+    "users create": "oncoreg users create lan --admin",
+    "users list": "oncoreg users list --format csv",
+    "users reset-password": "oncoreg users reset-password lan",
+    "users deactivate": "oncoreg users deactivate lan",
+    "report": "oncoreg report --year 2023 --out report.pdf",
+    "audit": "oncoreg audit --user lan --since 2026-01-01",
 }
 
 
@@ -88,7 +97,9 @@ def _root(
 registry.register(app)
 synth.register(app)
 reports.register(app)
+report.register(app)
 linkage.register(app)
+web.register(app)
 app.add_typer(db.app, name="db")
 app.add_typer(facilities.app, name="facilities")
 app.add_typer(codes.app, name="codes")

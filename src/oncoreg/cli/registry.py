@@ -17,6 +17,7 @@ DEMO_FORMATS = "csv,xlsx,fhir,naaccr"
 DEMO_TOP_SITES = 10
 DEMO_SURVIVAL_SITES = 8
 DEMO_TIMES = (1.0, 5.0)
+DEMO_ADMIN = "demo-admin"
 
 
 def register(app: typer.Typer) -> None:
@@ -43,12 +44,17 @@ def demo(
     facilities: int = typer.Option(30, help="Reporting facilities in the demo registry."),
     seed: int = typer.Option(1, help="Random seed of the demo data."),
     formats: str = typer.Option(DEMO_FORMATS, help="Formats the demo hospitals send."),
+    serve: bool = typer.Option(
+        True, "--serve/--no-serve", help="End by serving the web application on the registry."
+    ),
+    port: int = typer.Option(8000, help="Port of the web application (with --serve)."),
 ) -> None:
     """Run the main job: init the registry, generate a synthetic demo registry into DATA
     (hospital reports in all formats, population, ground truth), load its facilities, import
     and check its reports, link them into persons and tumours, and end with the registry's
     CI5-style incidence table and net survival of the leading sites (printed, and written
-    as DATA/incidence.csv and DATA/net_survival.csv).
+    as DATA/incidence.csv and DATA/net_survival.csv); then serve the web application on
+    the demo registry, printing its address and the demo administrator's one-time password.
 
     Example: oncoreg demo
     """
@@ -75,8 +81,31 @@ def demo(
         _quality_summary(store)
         _link_demo(store)
         _statistics_demo(store, data, synth.years)
+        password = demo_admin(store)
     finally:
         store.dispose()
+    console.print(f"web application: http://127.0.0.1:{port}/login")
+    console.print(f"user {DEMO_ADMIN}, one-time password [bold]{password}[/bold]")
+    console.print("(a new one at each demo run; choose your own password at first sign-in)")
+    if serve:
+        from oncoreg.cli.web import run_server
+
+        run_server("127.0.0.1", port)
+
+
+def demo_admin(store: Store) -> str:
+    """Create the demo administrator, or give them a new one-time password: returns it."""
+    from oncoreg.errors import InputError
+    from oncoreg.services import users
+    from oncoreg.services.access import SYSTEM
+
+    try:
+        _, issued = users.create_user(
+            store, SYSTEM, username=DEMO_ADMIN, role="admin", display_name="Demo administrator"
+        )
+    except InputError:
+        issued = users.reset_password(store, SYSTEM, DEMO_ADMIN)
+    return issued
 
 
 def demo_report_files(data: Path) -> list[Path]:

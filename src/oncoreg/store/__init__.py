@@ -12,12 +12,14 @@ from oncoreg.store.tables import (
     FollowUp,
     ImportBatch,
     LinkRun,
+    LoginFailure,
     Person,
     Province,
     ReviewItem,
     Source,
     Tumour,
     User,
+    WebSession,
 )
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "CheckFinding",
     "ImportBatch",
     "LinkRun",
+    "LoginFailure",
     "Facility",
     "FollowUp",
     "Person",
@@ -33,6 +36,7 @@ __all__ = [
     "Source",
     "Store",
     "Tumour",
+    "WebSession",
     "User",
     "current_revision",
     "head_revision",

@@ -33,10 +33,14 @@ SKIPPED = frozenset({"created_at", "updated_at"})
 
 def install(session_class: type[Session] | Session) -> None:
     """Attach the audit and no-delete rules to a session class or session."""
-    if not event.contains(session_class, "before_flush", _before_flush):
-        event.listen(session_class, "before_flush", _before_flush)
-        event.listen(session_class, "after_flush", _after_flush)
-        event.listen(session_class, "do_orm_execute", _refuse_bulk_writes)
+    # A flag on the target, not event.contains(): SQLAlchemy's event registry is keyed by
+    # id(), and a new sessionmaker may reuse the id of a collected one that had listeners.
+    if getattr(session_class, "_oncoreg_audited", False):
+        return
+    event.listen(session_class, "before_flush", _before_flush)
+    event.listen(session_class, "after_flush", _after_flush)
+    event.listen(session_class, "do_orm_execute", _refuse_bulk_writes)
+    session_class._oncoreg_audited = True
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:

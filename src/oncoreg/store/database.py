@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from oncoreg.errors import OncoregError, StoreError
 from oncoreg.settings import Settings, get_settings, sqlite_path
-from oncoreg.store import audit
+from oncoreg.store import audit, search
 from oncoreg.store.bulk import detach_stages
 
 log = logging.getLogger("oncoreg.store")
@@ -55,6 +55,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB page cache for large batches
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
+    search.register(dbapi_connection)
 
 
 class Store:

@@ -1,0 +1,600 @@
+"""The registry's records as users see them: person search, a person's timeline, a
+report's edit with live checks, follow-up. Every function takes the signed-in
+:class:`~oncoreg.services.access.Principal`; what it may see is decided in
+:mod:`oncoreg.services.access`, and every read of identifying data is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import Session
+
+from oncoreg.checks.engine import run as run_checks
+from oncoreg.errors import InputError, NotFound
+from oncoreg.model import AuditAction, RecordStatus, VitalStatus
+from oncoreg.services.access import (
+    Permission,
+    Principal,
+    may_read_identifiers_of,
+    may_read_person_identifiers,
+    require,
+    visible_sources,
+)
+from oncoreg.services.checking import COLUMNS, confirmed_findings
+from oncoreg.store import AuditEvent, CheckFinding, Facility, FollowUp, Person, Source, Store
+from oncoreg.store.identifiers import keyed_hash
+from oncoreg.store.search import folded
+from oncoreg.store.tables import Tumour
+from oncoreg.text import fold_vietnamese
+
+PAGE = 50
+EDITABLE = (
+    "sex",
+    "birth_date",
+    "topography",
+    "morphology",
+    "grade",
+    "basis",
+    "diagnosis_date",
+    "laterality",
+    "stage",
+    "vital_status",
+    "last_contact_date",
+    "death_date",
+)
+DATES = {"birth_date", "diagnosis_date", "last_contact_date", "death_date"}
+
+
+@dataclass
+class PersonHit:
+    id: int
+    name: str | None
+    sex: str | None
+    birth: str | None
+    tumours: int
+    facilities: list[str]
+
+
+@dataclass
+class Page:
+    data: list
+    count: int
+    offset: int
+    limit: int
+
+
+@dataclass
+class Timeline:
+    person: dict
+    tumours: list[dict] = field(default_factory=list)
+    follow_ups: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+
+
+def search_persons(
+    store: Store,
+    principal: Principal,
+    *,
+    name: str | None = None,
+    national_id: str | None = None,
+    birth_year: int | None = None,
+    facility_code: str | None = None,
+    offset: int = 0,
+    limit: int = PAGE,
+) -> Page:
+    """Persons whose reports match; names with or without diacritics (``Nguyen`` finds
+    ``Nguyễn``). Searching by name or ID needs the right to read identifiers."""
+    require(principal, Permission.READ_RECORDS)
+    if (name or national_id) and not principal.can(Permission.READ_IDENTIFIERS):
+        raise_forbidden_identifiers(principal)
+    limit = max(1, min(limit, 200))
+    with store.session(actor=principal.username) as session:
+        query = _matching_sources(session, principal, name, national_id, birth_year, facility_code)
+        persons = query.with_only_columns(Tumour.person_id).distinct().subquery()
+        count = session.scalar(select(func.count()).select_from(persons))
+        ids = session.scalars(
+            select(persons.c.person_id).order_by(persons.c.person_id).offset(offset).limit(limit)
+        ).all()
+        hits = [_hit(session, principal, pid) for pid in ids]
+        _audit_read(session, principal, "person", ids, "search")
+        return Page(hits, count, offset, limit)
+
+
+def raise_forbidden_identifiers(principal: Principal) -> None:
+    require(principal, Permission.READ_IDENTIFIERS)
+
+
+def _matching_sources(session, principal, name, national_id, birth_year, facility_code):
+    query = (
+        select(Source.id)
+        .join(Tumour, Tumour.id == Source.tumour_id)
+        .join(Person, Person.id == Tumour.person_id)
+        .where(visible_sources(principal), Person.status != RecordStatus.OBSOLETE)
+    )
+    if name and name.strip():
+        whole = func.coalesce(Source.family_name, "") + " " + func.coalesce(Source.middle_name, "")
+        whole = whole + " " + func.coalesce(Source.given_name, "")
+        words = fold_vietnamese(name).split()
+        for word in words:
+            query = query.where(folded(session, whole).contains(word, autoescape=True))
+    if national_id and national_id.strip():
+        digest = keyed_hash(national_id, session.info["hash_key"], "national_id")
+        query = query.where(Source.national_id_hash == digest)
+    if birth_year:
+        query = query.where(func.substr(cast(Source.birth_date, String), 1, 4) == str(birth_year))
+    if facility_code:
+        query = query.join(Facility, Facility.id == Source.facility_id).where(
+            Facility.code == facility_code
+        )
+    return query
+
+
+def _hit(session: Session, principal: Principal, person_id: int) -> PersonHit:
+    person = session.get(Person, person_id)
+    sources = session.execute(
+        select(Source, Facility.code)
+        .join(Facility, Facility.id == Source.facility_id)
+        .join(Tumour, Tumour.id == Source.tumour_id)
+        .where(Tumour.person_id == person_id, visible_sources(principal))
+        .order_by(Source.id)
+    ).all()
+    name = None
+    if may_read_person_identifiers(principal):
+        name = _name(person)
+    elif principal.can(Permission.READ_IDENTIFIERS) and sources:
+        name = _name(sources[0][0])
+    tumours = session.scalar(
+        select(func.count()).where(
+            Tumour.person_id == person_id, Tumour.status != RecordStatus.OBSOLETE
+        )
+    )
+    return PersonHit(
+        id=person_id,
+        name=name,
+        sex=_value(person.sex),
+        birth=_birth(person, principal),
+        tumours=tumours,
+        facilities=sorted({code for _, code in sources}),
+    )
+
+
+def _name(record) -> str | None:
+    parts = [record.family_name, record.middle_name, record.given_name]
+    text = " ".join(p for p in parts if p)
+    return text or None
+
+
+def _birth(record, principal: Principal) -> str | None:
+    if record.birth_date is None:
+        return None
+    if principal.can(Permission.READ_IDENTIFIERS):
+        precision = _value(record.birth_date_precision)
+        iso = record.birth_date.isoformat()
+        return {"year": iso[:4], "month": iso[:7]}.get(precision, iso)
+    return str(record.birth_date.year)
+
+
+def _value(value):
+    return getattr(value, "value", value)
+
+
+def person_timeline(store: Store, principal: Principal, person_id: int) -> Timeline:
+    """One person: tumours with their reports (and check findings), follow-up, changes."""
+    require(principal, Permission.READ_RECORDS)
+    with store.session(actor=principal.username) as session:
+        person = session.get(Person, person_id)
+        sources = _visible_sources_of(session, principal, person_id)
+        if person is None or not sources:
+            raise NotFound(f"no person {person_id} that you may see")
+        timeline = Timeline(person=_person_dict(person, principal))
+        findings = _findings_of(session, [s.id for s, _ in sources])
+        for tumour in sorted(person.tumours, key=lambda t: (t.sequence or 0, t.id)):
+            own = [(s, code) for s, code in sources if s.tumour_id == tumour.id]
+            if not own:
+                continue
+            entry = _tumour_dict(tumour)
+            entry["sources"] = [
+                _source_dict(s, code, principal, findings.get(s.id, [])) for s, code in own
+            ]
+            timeline.tumours.append(entry)
+        timeline.follow_ups = [_follow_up_dict(f) for f in _follow_ups(session, person_id)]
+        timeline.events = _events(session, person_id, [s.id for s, _ in sources])
+        _audit_read(session, principal, "person", [person_id], "timeline")
+        return timeline
+
+
+def _visible_sources_of(session, principal, person_id):
+    return session.execute(
+        select(Source, Facility.code)
+        .join(Facility, Facility.id == Source.facility_id)
+        .join(Tumour, Tumour.id == Source.tumour_id)
+        .where(Tumour.person_id == person_id, visible_sources(principal))
+        .order_by(Source.diagnosis_date, Source.id)
+    ).all()
+
+
+def _person_dict(person: Person, principal: Principal) -> dict:
+    shown = {
+        "id": person.id,
+        "sex": _value(person.sex),
+        "birth": _birth(person, principal),
+        "province_code": person.province_code,
+        "status": _value(person.status),
+    }
+    if may_read_person_identifiers(principal):
+        shown |= {
+            "name": _name(person),
+            "national_id": person.national_id,
+            "insurance_number": person.insurance_number,
+            "phone": person.phone,
+            "address": person.address,
+        }
+    return shown
+
+
+def _tumour_dict(tumour: Tumour) -> dict:
+    return {
+        "id": tumour.id,
+        "sequence": tumour.sequence,
+        "topography": tumour.topography,
+        "morphology": tumour.morphology,
+        "icd10": tumour.icd10,
+        "basis": tumour.basis,
+        "diagnosis_date": _iso(tumour.diagnosis_date),
+        "stage": tumour.stage,
+        "status": _value(tumour.status),
+    }
+
+
+def _source_dict(source: Source, code: str, principal: Principal, findings: list) -> dict:
+    shown = {
+        "id": source.id,
+        "facility_code": code,
+        "report_id": source.report_id,
+        "tumour_id": source.tumour_id,
+        "sex": _value(source.sex),
+        "birth": _birth(source, principal),
+        "age_at_diagnosis": source.age_at_diagnosis,
+        **{name: _iso(getattr(source, name)) for name in EDITABLE if name not in {"sex"}},
+        "status": _value(source.status),
+        "findings": findings,
+    }
+    shown["birth_date"] = shown["birth"]
+    if may_read_identifiers_of(principal, source.facility_id):
+        shown |= {
+            "name": _name(source),
+            "national_id": source.national_id,
+            "phone": source.phone,
+            "address": source.address,
+            "birth_date": _iso(source.birth_date),
+        }
+    return shown
+
+
+def _iso(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    return _value(value)
+
+
+def _findings_of(session, source_ids: list[int]) -> dict[int, list[dict]]:
+    rows = session.scalars(select(CheckFinding).where(CheckFinding.source_id.in_(source_ids)))
+    out: dict[int, list[dict]] = {}
+    for f in rows:
+        out.setdefault(f.source_id, []).append(
+            {
+                "rule_id": f.rule_id,
+                "severity": f.severity,
+                "field": f.field,
+                "confirmed_by": f.confirmed_by,
+                "confirmed_at": f.confirmed_at.isoformat() if f.confirmed_at else None,
+            }
+        )
+    return out
+
+
+def _follow_ups(session, person_id: int) -> list[FollowUp]:
+    return list(
+        session.scalars(
+            select(FollowUp)
+            .where(FollowUp.person_id == person_id, FollowUp.status != RecordStatus.OBSOLETE)
+            .order_by(FollowUp.contact_date)
+        )
+    )
+
+
+def _follow_up_dict(f: FollowUp) -> dict:
+    return {
+        "id": f.id,
+        "contact_date": _iso(f.contact_date),
+        "vital_status": _value(f.vital_status),
+        "death_date": _iso(f.death_date),
+        "cause_of_death": f.cause_of_death,
+    }
+
+
+def _events(session, person_id: int, source_ids: list[int]) -> list[dict]:
+    """Changes to the person and their visible reports, newest first (no identifiers)."""
+    query = (
+        select(AuditEvent)
+        .where(
+            ((AuditEvent.entity == "persons") & (AuditEvent.entity_id == person_id))
+            | ((AuditEvent.entity == "sources") & AuditEvent.entity_id.in_(source_ids))
+        )
+        .where(AuditEvent.action != AuditAction.READ)
+        .order_by(AuditEvent.id.desc())
+        .limit(50)
+    )
+    return [
+        {
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "action": _value(e.action),
+            "entity": e.entity,
+            "entity_id": e.entity_id,
+            "fields": sorted(set(e.changes or {}) | set(e.identifier_changes or {})),
+        }
+        for e in session.scalars(query)
+    ]
+
+
+def _audit_read(session, principal: Principal, entity: str, ids: list[int], how: str) -> None:
+    """Record who read identifying data of which records (nothing when none was shown)."""
+    if not principal.can(Permission.READ_IDENTIFIERS):
+        return
+    for entity_id in ids:
+        session.add(
+            AuditEvent(
+                actor=principal.username,
+                action=AuditAction.READ,
+                entity=entity + "s",
+                entity_id=entity_id,
+                facility_id=principal.facility_id,
+                changes={"read": how},
+            )
+        )
+
+
+def source_for_edit(session, principal: Principal, source_id: int) -> Source:
+    source = session.scalar(
+        select(Source).where(Source.id == source_id, visible_sources(principal))
+    )
+    if source is None:
+        raise NotFound(f"no report {source_id} that you may see")
+    return source
+
+
+def parse_changes(changes: dict[str, object]) -> dict[str, object]:
+    """Typed values of an edit; unknown or read-only fields are refused by name."""
+    parsed: dict[str, object] = {}
+    for name, raw in changes.items():
+        if name not in EDITABLE:
+            raise InputError(f"field {name!r} cannot be edited here", hint=", ".join(EDITABLE))
+        text = None if raw is None else str(raw).strip() or None
+        if text is not None and name in DATES:
+            try:
+                parsed[name] = date.fromisoformat(text)
+            except ValueError:
+                raise InputError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
+        elif name == "vital_status" and text is not None:
+            parsed[name] = VitalStatus(text) if text in {"1", "2", "9"} else text
+        else:
+            parsed[name] = text.upper() if text and name == "topography" else text
+    return parsed
+
+
+def check_edit(store: Store, principal: Principal, source_id: int, changes: dict) -> list[dict]:
+    """The findings the report would have with ``changes`` applied (nothing is saved)."""
+    require(principal, Permission.WRITE_RECORDS)
+    parsed = parse_changes(changes)
+    with store.session(actor=principal.username) as session:
+        source = source_for_edit(session, principal, source_id)
+        frame = _check_frame(session, source, parsed)
+    confirmed = confirmed_findings(store)
+    return run_checks(frame, confirmed=confirmed).drop("facility_code", "report_id").to_dicts()
+
+
+def _check_frame(session, source: Source, changes: dict) -> pl.DataFrame:
+    row = session.execute(
+        select(*[c.label(n) for n, c in COLUMNS.items()])
+        .join(Facility, Facility.id == Source.facility_id)
+        .where(Source.id == source.id)
+    ).one()
+    values = {name: _value(value) for name, value in row._mapping.items()}
+    values |= {k: _value(v) for k, v in changes.items() if k in values}
+    frame = pl.DataFrame([values], infer_schema_length=None)
+    for name in ("birth_date", "diagnosis_date", "last_contact_date", "death_date"):
+        frame = frame.with_columns(pl.col(name).cast(pl.Date))
+    morph = pl.col("morphology").cast(pl.String)
+    return frame.with_columns(morphology=morph.str.slice(0, 4), behaviour=morph.str.slice(5, 1))
+
+
+def update_source(
+    store: Store,
+    principal: Principal,
+    source_id: int,
+    changes: dict,
+    *,
+    confirm: list[str] | tuple[str, ...] = (),
+    reason: str | None = None,
+) -> list[dict]:
+    """Save an edit of a report. Errors block; each warning must be confirmed (its rule id
+    in ``confirm``, with a reason). Returns the findings that remain."""
+    findings = check_edit(store, principal, source_id, changes)
+    errors = [f for f in findings if f["severity"] == "error"]
+    if errors:
+        raise InputError(
+            "the report would fail " + ", ".join(f"{f['rule_id']} ({f['field']})" for f in errors),
+            hint="correct the fields named",
+        )
+    unconfirmed = [
+        f for f in findings if f["severity"] == "warning" and f["rule_id"] not in confirm
+    ]
+    if unconfirmed:
+        raise InputError(
+            "warnings need confirming: " + ", ".join(f["rule_id"] for f in unconfirmed),
+            hint="confirm each warning with a reason",
+        )
+    if confirm and not (reason and reason.strip()):
+        raise InputError("a confirmation needs a reason")
+    parsed = parse_changes(changes)
+    with store.session(actor=principal.username) as session:
+        source = source_for_edit(session, principal, source_id)
+        for name, value in parsed.items():
+            setattr(source, name, value)
+        _record_findings(session, principal, source, findings, confirm)
+    return findings
+
+
+def _record_findings(session, principal, source, findings, confirm) -> None:
+    from oncoreg.store.tables import utcnow
+
+    current = {
+        f.rule_id: f
+        for f in session.scalars(select(CheckFinding).where(CheckFinding.source_id == source.id))
+    }
+    for f in findings:
+        if f["severity"] == "error":
+            continue
+        finding = current.get(f["rule_id"]) or CheckFinding(
+            source_id=source.id, rule_id=f["rule_id"], severity=f["severity"], field=f["field"]
+        )
+        if f["rule_id"] in confirm and finding.confirmed_at is None:
+            finding.confirmed_by, finding.confirmed_at = principal.username, utcnow()
+        session.add(finding)
+
+
+def add_follow_up(
+    store: Store,
+    principal: Principal,
+    person_id: int,
+    *,
+    contact_date: str,
+    vital_status: str,
+    death_date: str | None = None,
+    cause_of_death: str | None = None,
+) -> dict:
+    """Record a contact with a person (alive, dead with the date, or unknown)."""
+    require(principal, Permission.WRITE_RECORDS)
+    parsed = parse_changes({"last_contact_date": contact_date, "death_date": death_date})
+    if parsed.get("last_contact_date") is None:
+        raise InputError("contact_date is required (YYYY-MM-DD)")
+    if vital_status not in {"1", "2", "9"}:
+        raise InputError("vital_status is 1 (alive), 2 (dead) or 9 (unknown)")
+    if vital_status == "2" and parsed.get("death_date") is None:
+        raise InputError("a death needs death_date")
+    if parsed["last_contact_date"] > date.today():
+        raise InputError("contact_date is after today")
+    with store.session(actor=principal.username) as session:
+        if not _visible_sources_of(session, principal, person_id):
+            raise NotFound(f"no person {person_id} that you may see")
+        follow_up = FollowUp(
+            person_id=person_id,
+            facility_id=principal.facility_id,
+            contact_date=parsed["last_contact_date"],
+            vital_status=VitalStatus(vital_status),
+            death_date=parsed.get("death_date"),
+            cause_of_death=(cause_of_death or None),
+        )
+        session.add(follow_up)
+        session.flush()
+        return _follow_up_dict(follow_up)
+
+
+__all__ = [
+    "Page",
+    "PersonHit",
+    "Timeline",
+    "add_follow_up",
+    "check_edit",
+    "person_timeline",
+    "search_persons",
+    "update_source",
+]
+
+
+def stored_findings(
+    store: Store,
+    principal: Principal,
+    *,
+    severity: str | None = None,
+    open_only: bool = True,
+    offset: int = 0,
+    limit: int = PAGE,
+) -> Page:
+    """Warnings and info findings on stored reports this principal may see."""
+    require(principal, Permission.READ_RECORDS)
+    query = (
+        select(CheckFinding, Facility.code, Source.report_id)
+        .join(Source, Source.id == CheckFinding.source_id)
+        .join(Facility, Facility.id == Source.facility_id)
+        .where(visible_sources(principal))
+    )
+    if severity:
+        query = query.where(CheckFinding.severity == severity)
+    if open_only:
+        query = query.where(CheckFinding.confirmed_at.is_(None))
+    limit = max(1, min(limit, 500))
+    with store.session() as session:
+        count = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.execute(
+            query.order_by(CheckFinding.id).offset(max(offset, 0)).limit(limit)
+        ).all()
+        data = [
+            {
+                "source_id": f.source_id,
+                "facility_code": code,
+                "report_id": report_id,
+                "rule_id": f.rule_id,
+                "severity": f.severity,
+                "field": f.field,
+                "confirmed_by": f.confirmed_by,
+                "confirmed_at": f.confirmed_at.isoformat() if f.confirmed_at else None,
+            }
+            for f, code, report_id in rows
+        ]
+        return Page(data, count, offset, limit)
+
+
+def confirm_finding(
+    store: Store,
+    principal: Principal,
+    facility_code: str,
+    report_id: str,
+    rule_id: str,
+    reason: str,
+) -> None:
+    """Confirm a warning on a report this principal may see, with the reason (audited)."""
+    from oncoreg.services.checking import confirm
+
+    require(principal, Permission.CONFIRM)
+    if not reason or not reason.strip():
+        raise InputError("a confirmation needs a reason")
+    with store.session() as session:
+        source_id = session.scalar(
+            select(Source.id)
+            .join(Facility, Facility.id == Source.facility_id)
+            .where(
+                Facility.code == facility_code,
+                Source.report_id == report_id,
+                visible_sources(principal),
+            )
+        )
+    if source_id is None:
+        raise NotFound(f"no report {report_id} of {facility_code} that you may see")
+    confirm(store, facility_code, report_id, rule_id, principal.username)
+    with store.session(actor=principal.username) as session:
+        session.add(
+            AuditEvent(
+                actor=principal.username,
+                action=AuditAction.UPDATE,
+                entity="check_findings",
+                entity_id=source_id,
+                facility_id=principal.facility_id,
+                changes={"confirmed": {"old": None, "new": rule_id}, "reason": reason.strip()},
+            )
+        )

@@ -1,0 +1,49 @@
+"""Accent-insensitive text search in SQL: ``folded(session, expr)`` is the database-side
+:func:`oncoreg.text.fold_vietnamese` of ``expr`` (lower case, no diacritics, đ -> d), so
+that ``Nguyen`` finds ``Nguyễn`` on SQLite and PostgreSQL alike.
+
+SQLite calls the Python function itself (registered on every connection); PostgreSQL
+uses ``translate`` with the table of every precomposed Latin letter that folds to one
+ASCII letter, so no server extension (unaccent) is needed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import func
+
+from oncoreg.text import fold_vietnamese
+
+SQLITE_FUNCTION = "oncoreg_fold"
+
+
+def register(dbapi_connection) -> None:
+    """Make ``oncoreg_fold(text)`` available on a SQLite connection."""
+    dbapi_connection.create_function(SQLITE_FUNCTION, 1, _fold_or_none, deterministic=True)
+
+
+def _fold_or_none(value):
+    return None if value is None else fold_vietnamese(str(value))
+
+
+@lru_cache(maxsize=1)
+def translation() -> tuple[str, str]:
+    """(from, to) strings for PostgreSQL's translate: accented letter -> ASCII letter."""
+    source, target = [], []
+    for code in range(0x00C0, 0x1EFA):
+        letter = chr(code)
+        plain = fold_vietnamese(letter)
+        if letter.lower() == letter and len(plain) == 1 and plain.isascii() and plain != letter:
+            source.append(letter)
+            target.append(plain)
+    return "".join(source), "".join(target)
+
+
+def folded(session_or_connection, expression):
+    """The folded form of a SQL text expression, for the session's database."""
+    dialect = session_or_connection.get_bind().dialect.name
+    if dialect == "sqlite":
+        return getattr(func, SQLITE_FUNCTION)(expression)
+    source, target = translation()
+    return func.translate(func.lower(expression), source, target)
