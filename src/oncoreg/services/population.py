@@ -18,6 +18,7 @@ from sqlalchemy import delete, select, tuple_
 
 from oncoreg.codes.provinces import ERAS, province, to_2025
 from oncoreg.errors import InputError, ProblemCollector
+from oncoreg.services.cache import by_data_version
 from oncoreg.services.csvfiles import read_csv
 from oncoreg.stats.rates import AGE_GROUPS
 from oncoreg.store.bulk import bulk_insert, read_frame
@@ -63,6 +64,7 @@ def import_life_table(store: Store, path: Path) -> LoadResult:
     return _replace_cells(store, LifeTableCell, table.to_frame(), LIFE_TABLE_KEY, str(path))
 
 
+@by_data_version
 def population_frame(store: Store) -> pl.DataFrame:
     """Every population cell in the registry (empty frame when none was imported)."""
     columns = [PopulationCell.__table__.c[n] for n in _population_columns()]
@@ -70,6 +72,7 @@ def population_frame(store: Store) -> pl.DataFrame:
         return read_frame(connection, select(*columns))
 
 
+@by_data_version
 def life_table_frame(store: Store) -> pl.DataFrame:
     """The registry's life table as ``sex, age, year, haz``."""
     t = LifeTableCell.__table__.c

@@ -19,6 +19,7 @@ import polars as pl
 
 from oncoreg.errors import InputError
 from oncoreg.services.access import Permission, Principal, require
+from oncoreg.services.cache import by_data_version
 from oncoreg.services.disclosure import suppress, threshold_for
 from oncoreg.services.population import population_frame
 from oncoreg.services.statistics import (
@@ -255,6 +256,7 @@ def published_age_specific(
     return Published(_suppressed(rates, threshold, "cases", AGE_VALUES), threshold, not_counted)
 
 
+@by_data_version
 def age_counts(
     store: Store, selection: Selection, sex: int | None = None
 ) -> tuple[pl.DataFrame, int]:
@@ -368,6 +370,7 @@ def published_survival(
     return Published(_suppressed(table, threshold, "patients", SURVIVAL_VALUES), threshold)
 
 
+@by_data_version
 def survival_by_site(
     store: Store, selection: Selection, sites: int, method: str, times: tuple[float, ...]
 ) -> pl.DataFrame:
@@ -456,6 +459,7 @@ def published_provinces(
     )
 
 
+@by_data_version
 def province_counts(store: Store, selection: Selection) -> tuple[pl.DataFrame, int]:
     tumours = select_tumours(registry_tumours(store), selection).filter(
         pl.col("site").fill_null("other") != NMSC

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from oncoreg.codes.sitegroups import site_group
 from oncoreg.errors import InputError
 from oncoreg.model import DatePrecision, FacilityType, RecordStatus
+from oncoreg.services.cache import by_data_version
 from oncoreg.services.population import population_frame
 from oncoreg.services.sites import group_of_icd10
 from oncoreg.stats.standardise import age_standardised_rates
@@ -50,6 +51,7 @@ class Selection:
         return f"diagnosed {span}{where}"
 
 
+@by_data_version
 def registry_tumours(store: Store) -> pl.DataFrame:
     """One row per kept tumour with the columns the statistics read (no names, no IDs).
 
@@ -205,6 +207,7 @@ def site_matches(site: str) -> pl.Expr:
 COLORECTUM = {"colon": "colorectum", "rectum": "colorectum", "anus": "colorectum"}
 
 
+@by_data_version
 def incidence_table(
     store: Store,
     selection: Selection,
@@ -327,6 +330,7 @@ def site_labels() -> dict[str, str]:
     return labels | {"other": "Other and unspecified"}
 
 
+@by_data_version
 def tumour_quality(store: Store, selection: Selection, by: list[str]) -> pl.DataFrame:
     """CI5's data-quality indicators of the registry's tumours (not of the reports).
 

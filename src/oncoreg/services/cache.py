@@ -1,0 +1,83 @@
+"""Results of the registry statistics, kept until the registry's data change.
+
+Dashboards, the API and the annual report ask the same questions many times; the answers
+change only when the data do. Every change of a person, tumour, report, follow-up or
+facility writes an audit event in the same transaction (``store/audit.py``), and the
+population and the life table are replaced with new rows, so the newest change event and
+the newest population and life-table rows name the registry's *data version*. A function
+decorated with :func:`by_data_version` computes once per data version and arguments, in
+each process, and computes again after any change; reads (audited as ``read``) do not
+count as changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+
+from sqlalchemy import func, select
+
+from oncoreg.model import AuditAction
+from oncoreg.store import AuditEvent, LinkRun, Store
+from oncoreg.store.tables import LifeTableCell, PopulationCell
+
+KEPT = 64  # answers kept per function (the newest; older ones are dropped)
+_lock = threading.Lock()
+_caches: dict[str, OrderedDict] = {}
+
+
+def data_version(store: Store) -> tuple:
+    """What the registry's data are now: the newest change event, link run, population
+    and life-table rows (each a cheap lookup by primary key)."""
+    with store.engine.connect() as connection:
+        change = connection.execute(
+            select(AuditEvent.id)
+            .where(AuditEvent.action != AuditAction.READ)
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        ).scalar()
+        run = connection.execute(select(func.max(LinkRun.id))).scalar()
+        population = connection.execute(select(func.max(PopulationCell.id))).scalar()
+        life_table = connection.execute(select(func.max(LifeTableCell.id))).scalar()
+    return (change, run, population, life_table)
+
+
+def by_data_version(compute):
+    """Keep ``compute(store, *args)``'s answers until the registry's data change.
+
+    The arguments after the store must be hashable (lists count as tuples). Answers are
+    shared between callers: they must be treated as read-only (Polars frames are).
+    """
+    name = f"{compute.__module__}.{compute.__qualname__}"
+
+    @functools.wraps(compute)
+    def cached(store: Store, *args, **kwargs):
+        key = (store.url, data_version(store), _frozen(args), _frozen(sorted(kwargs.items())))
+        with _lock:
+            answers = _caches.setdefault(name, OrderedDict())
+            if key in answers:
+                answers.move_to_end(key)
+                return answers[key]
+        answer = compute(store, *args, **kwargs)
+        with _lock:
+            answers[key] = answer
+            while len(answers) > KEPT:
+                answers.popitem(last=False)
+        return answer
+
+    cached.uncached = compute
+    return cached
+
+
+def _frozen(value):
+    """Lists (and lists in tuples) as tuples, so that they can be part of a key."""
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def clear() -> None:
+    """Forget every kept answer (tests; after restoring a database file)."""
+    with _lock:
+        _caches.clear()
