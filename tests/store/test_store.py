@@ -79,8 +79,15 @@ def _events(store: Store, entity: str | None = None) -> list[AuditEvent]:
 def test_migrations_create_the_schema_of_the_tables(store):
     """Alembic's head schema and the SQLAlchemy tables agree (no pending migration)."""
     assert current_revision(store) == head_revision(store)
+    # indexes only the migrations know: they hold SQL expressions of one dialect
+    expression_indexes = {"ix_sources_folded_name_trgm"}
+
+    def include(obj, name, type_, reflected, compare_to):
+        return not (type_ == "index" and name in expression_indexes)
+
     with store.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": include})
+        diffs = compare_metadata(context, Base.metadata)
     assert diffs == []
     names = set(inspect(store.engine).get_table_names())
     assert {

@@ -77,7 +77,10 @@ def test_fix_a_report_with_live_checks_and_confirm_the_warning(site, page):
     url, store = site
     with store.session() as session:
         source = session.scalars(
-            select(Source).where(Source.diagnosis_date.is_not(None)).order_by(Source.id.desc())
+            select(Source)
+            .where(Source.diagnosis_date.is_not(None), Source.tumour_id.is_not(None))
+            .where(Source.death_date.is_(None))
+            .order_by(Source.id.desc())
         ).first()
         source_id, person_id, diagnosed = source.id, source.tumour.person_id, source.diagnosis_date
     sign_in(page, url)

@@ -122,7 +122,10 @@ def _free_source(store):
     """A report nobody else's test edits: the last of the registry, with its dates."""
     with store.session() as session:
         source = session.scalars(
-            select(Source).where(Source.diagnosis_date.is_not(None)).order_by(Source.id.desc())
+            select(Source)
+            .where(Source.diagnosis_date.is_not(None), Source.tumour_id.is_not(None))
+            .where(Source.death_date.is_(None))
+            .order_by(Source.id.desc())
         ).first()
         return source.id, source.diagnosis_date, source.tumour.person_id
 

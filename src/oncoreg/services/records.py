@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oncoreg.checks.engine import run as run_checks
@@ -27,7 +27,7 @@ from oncoreg.services.access import (
 from oncoreg.services.checking import COLUMNS, confirmed_findings
 from oncoreg.store import AuditEvent, CheckFinding, Facility, FollowUp, Person, Source, Store
 from oncoreg.store.identifiers import keyed_hash
-from oncoreg.store.search import folded
+from oncoreg.store.search import folded_name
 from oncoreg.store.tables import Tumour
 from oncoreg.text import fold_vietnamese
 
@@ -99,7 +99,7 @@ def search_persons(
         ids = session.scalars(
             select(persons.c.person_id).order_by(persons.c.person_id).offset(offset).limit(limit)
         ).all()
-        hits = [_hit(session, principal, pid) for pid in ids]
+        hits = _hits(session, principal, ids)
         _audit_read(session, principal, "person", ids, "search")
         return Page(hits, count, offset, limit)
 
@@ -116,16 +116,15 @@ def _matching_sources(session, principal, name, national_id, birth_year, facilit
         .where(visible_sources(principal), Person.status != RecordStatus.OBSOLETE)
     )
     if name and name.strip():
-        whole = func.coalesce(Source.family_name, "") + " " + func.coalesce(Source.middle_name, "")
-        whole = whole + " " + func.coalesce(Source.given_name, "")
-        words = fold_vietnamese(name).split()
-        for word in words:
-            query = query.where(folded(session, whole).contains(word, autoescape=True))
+        whole = folded_name(session, Source.__table__)
+        for word in fold_vietnamese(name).split():
+            query = query.where(whole.contains(word, autoescape=True))
     if national_id and national_id.strip():
         digest = keyed_hash(national_id, session.info["hash_key"], "national_id")
         query = query.where(Source.national_id_hash == digest)
     if birth_year:
-        query = query.where(func.substr(cast(Source.birth_date, String), 1, 4) == str(birth_year))
+        first, last = date(birth_year, 1, 1), date(birth_year, 12, 31)
+        query = query.where(Source.birth_date.between(first, last))
     if facility_code:
         query = query.join(Facility, Facility.id == Source.facility_id).where(
             Facility.code == facility_code
@@ -133,33 +132,51 @@ def _matching_sources(session, principal, name, national_id, birth_year, facilit
     return query
 
 
-def _hit(session: Session, principal: Principal, person_id: int) -> PersonHit:
-    person = session.get(Person, person_id)
-    sources = session.execute(
-        select(Source, Facility.code)
-        .join(Facility, Facility.id == Source.facility_id)
-        .join(Tumour, Tumour.id == Source.tumour_id)
-        .where(Tumour.person_id == person_id, visible_sources(principal))
-        .order_by(Source.id)
-    ).all()
-    name = None
-    if may_read_person_identifiers(principal):
-        name = _name(person)
-    elif principal.can(Permission.READ_IDENTIFIERS) and sources:
-        name = _name(sources[0][0])
-    tumours = session.scalar(
-        select(func.count()).where(
-            Tumour.person_id == person_id, Tumour.status != RecordStatus.OBSOLETE
+def _hits(session: Session, principal: Principal, ids: list[int]) -> list[PersonHit]:
+    """The page of persons found, in three queries whatever its length."""
+    persons = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
+    reports: dict[int, list] = {pid: [] for pid in ids}
+    for row in session.execute(
+        select(
+            Tumour.person_id,
+            Facility.code,
+            Source.family_name,
+            Source.middle_name,
+            Source.given_name,
         )
+        .join(Tumour, Tumour.id == Source.tumour_id)
+        .join(Facility, Facility.id == Source.facility_id)
+        .where(Tumour.person_id.in_(ids), visible_sources(principal))
+        .order_by(Source.id)
+    ):
+        reports[row.person_id].append(row)
+    tumours = dict(
+        session.execute(
+            select(Tumour.person_id, func.count())
+            .where(Tumour.person_id.in_(ids), Tumour.status != RecordStatus.OBSOLETE)
+            .group_by(Tumour.person_id)
+        ).all()
     )
-    return PersonHit(
-        id=person_id,
-        name=name,
-        sex=_value(person.sex),
-        birth=_birth(person, principal),
-        tumours=tumours,
-        facilities=sorted({code for _, code in sources}),
-    )
+    return [
+        PersonHit(
+            id=pid,
+            name=_hit_name(persons[pid], reports[pid], principal),
+            sex=_value(persons[pid].sex),
+            birth=_birth(persons[pid], principal),
+            tumours=tumours.get(pid, 0),
+            facilities=sorted({r.code for r in reports[pid]}),
+        )
+        for pid in ids
+    ]
+
+
+def _hit_name(person: Person, reports: list, principal: Principal) -> str | None:
+    """The registry's name for roles that see it, else the name on the user's own report."""
+    if may_read_person_identifiers(principal):
+        return _name(person)
+    if principal.can(Permission.READ_IDENTIFIERS) and reports:
+        return _name(reports[0])
+    return None
 
 
 def _name(record) -> str | None:

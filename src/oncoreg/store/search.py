@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import func
+from sqlalchemy import func, literal_column
 
 from oncoreg.text import fold_vietnamese
 
@@ -46,4 +46,27 @@ def folded(session_or_connection, expression):
     if dialect == "sqlite":
         return getattr(func, SQLITE_FUNCTION)(expression)
     source, target = translation()
-    return func.translate(func.lower(expression), source, target)
+    return func.translate(
+        func.lower(expression), literal_column(f"'{source}'"), literal_column(f"'{target}'")
+    )
+
+
+def folded_name_sql() -> str:
+    """PostgreSQL's folded full name of a report, as SQL text: the expression of the
+    trigram index on sources (migration 0007) and of :func:`folded_name`, which must be
+    the same text for the planner to use the index."""
+    source, target = translation()
+    whole = (
+        "coalesce(family_name, '') || ' ' || coalesce(middle_name, '') || ' ' || "
+        "coalesce(given_name, '')"
+    )
+    return f"translate(lower({whole}), '{source}', '{target}')"
+
+
+def folded_name(session_or_connection, table):
+    """The folded full name (family, middle, given) of a person or report row."""
+    dialect = session_or_connection.get_bind().dialect.name
+    if dialect != "sqlite":
+        return literal_column(folded_name_sql().replace("coalesce(", f"coalesce({table.name}."))
+    whole = func.coalesce(table.c.family_name, "") + " " + func.coalesce(table.c.middle_name, "")
+    return folded(session_or_connection, whole + " " + func.coalesce(table.c.given_name, ""))
