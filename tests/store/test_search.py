@@ -37,7 +37,11 @@ def _registry(store) -> None:
         session.flush()
         for number, (family, middle, given) in enumerate(NAMES, start=1):
             person = Person(
-                family_name=family, middle_name=middle, given_name=given, sex=Sex.FEMALE
+                family_name=family,
+                middle_name=middle,
+                given_name=given,
+                sex=Sex.FEMALE,
+                birth_date=date(1960 + number, 5, 1),
             )
             session.add(person)
             session.flush()
@@ -69,6 +73,8 @@ def _registry(store) -> None:
         ("hoa", {3}),
         ("hòa", {3}),
         ("nguyen duc", set()),
+        ("guyen", set()),  # words match from their start
+        ("ngu h", {1}),
         ("100%_", set()),
     ],
 )

@@ -16,9 +16,10 @@ import functools
 import threading
 from collections import OrderedDict
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 
 from oncoreg.model import AuditAction
+from oncoreg.services.access import Principal
 from oncoreg.store import AuditEvent, LinkRun, Store
 from oncoreg.store.tables import LifeTableCell, PopulationCell
 
@@ -29,18 +30,21 @@ _caches: dict[str, OrderedDict] = {}
 
 def data_version(store: Store) -> tuple:
     """What the registry's data are now: the newest change event, link run, population
-    and life-table rows (each a cheap lookup by primary key)."""
+    and life-table rows (lookups by primary key, in one round trip)."""
+    change = (
+        select(AuditEvent.id)
+        # the literal (not a bound value) lets both databases use the partial index
+        .where(AuditEvent.action != literal_column(f"'{AuditAction.READ.value}'"))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    newest = [
+        select(func.max(table.id)).scalar_subquery()
+        for table in (LinkRun, PopulationCell, LifeTableCell)
+    ]
     with store.engine.connect() as connection:
-        change = connection.execute(
-            select(AuditEvent.id)
-            .where(AuditEvent.action != AuditAction.READ)
-            .order_by(AuditEvent.id.desc())
-            .limit(1)
-        ).scalar()
-        run = connection.execute(select(func.max(LinkRun.id))).scalar()
-        population = connection.execute(select(func.max(PopulationCell.id))).scalar()
-        life_table = connection.execute(select(func.max(LifeTableCell.id))).scalar()
-    return (change, run, population, life_table)
+        return tuple(connection.execute(select(change, *newest)).one())
 
 
 def by_data_version(compute):
@@ -71,9 +75,13 @@ def by_data_version(compute):
 
 
 def _frozen(value):
-    """Lists (and lists in tuples) as tuples, so that they can be part of a key."""
+    """Lists (and lists in tuples) as tuples, so that they can be part of a key; a
+    principal as what access depends on (role and facility), so that users of one role
+    share answers."""
     if isinstance(value, list | tuple):
         return tuple(_frozen(v) for v in value)
+    if isinstance(value, Principal):
+        return ("principal", value.role, value.facility_id)
     return value
 
 

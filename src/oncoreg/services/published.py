@@ -35,23 +35,11 @@ from oncoreg.services.statistics import (
     tumour_quality,
 )
 from oncoreg.stats import age_specific_rates, age_standardised_rates, annual_percent_change
-from oncoreg.stats.standardise import CI_METHODS, STANDARDS
+from oncoreg.stats.standardise import ASR_COLUMNS, CI_METHODS, STANDARDS
 from oncoreg.store.database import Store
 
-INCIDENCE_VALUES = (
-    "crude_rate",
-    "crude_lower",
-    "crude_upper",
-    "asr",
-    "asr_se",
-    "asr_lower",
-    "asr_upper",
-    "cum_rate_0_74",
-    "cum_risk_0_74",
-    "cum_risk_lower",
-    "cum_risk_upper",
-    "pct",
-)
+# the values derived from the cases: every rate column of the ASR table, and the share
+INCIDENCE_VALUES = (*(c for c in ASR_COLUMNS if c not in ("cases", "pyrs")), "pct")
 AGE_VALUES = ("rate", "rate_lower", "rate_upper")
 SURVIVAL_VALUES = (
     "n_at_risk",
@@ -150,6 +138,7 @@ def check_options(standard: str = "world-segi", ci: str = "gamma", method: str =
 # -- years -------------------------------------------------------------------------------
 
 
+@by_data_version
 def registry_years(store: Store) -> list[int]:
     """Years of diagnosis that have both tumours and population, in order."""
     tumour_years = set(registry_tumours(store)["year"].drop_nulls().to_list())
@@ -186,6 +175,7 @@ def years_text(years: range) -> str:
 # -- incidence ---------------------------------------------------------------------------
 
 
+@by_data_version
 def published_incidence(
     store: Store,
     principal: Principal,
@@ -239,6 +229,7 @@ def top_sites(data: pl.DataFrame, top: int = 10) -> pl.DataFrame:
 # -- age-specific rates ------------------------------------------------------------------
 
 
+@by_data_version
 def published_age_specific(
     store: Store,
     principal: Principal,
@@ -299,6 +290,7 @@ def selected_population(store: Store, selection: Selection) -> pl.DataFrame:
 # -- trend -------------------------------------------------------------------------------
 
 
+@by_data_version
 def published_trend(
     store: Store,
     principal: Principal,
@@ -352,6 +344,7 @@ def apc_by_sex(rates: pl.DataFrame, published: pl.DataFrame) -> pl.DataFrame:
 # -- survival ----------------------------------------------------------------------------
 
 
+@by_data_version
 def published_survival(
     store: Store,
     principal: Principal,
@@ -414,6 +407,7 @@ def leading_sites(tumours: pl.DataFrame, selection: Selection, sites: int) -> li
 # -- quality and provinces ---------------------------------------------------------------
 
 
+@by_data_version
 def published_quality(
     store: Store,
     principal: Principal,
@@ -438,6 +432,7 @@ def published_quality(
     return Published(_suppressed(table, threshold, "cases", QUALITY_VALUES), threshold)
 
 
+@by_data_version
 def published_provinces(
     store: Store,
     principal: Principal,

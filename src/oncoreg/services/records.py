@@ -32,6 +32,7 @@ from oncoreg.store.tables import Tumour
 from oncoreg.text import fold_vietnamese
 
 PAGE = 50
+COUNT_CAP = 1000  # a search counts its persons up to this (more: "more than 1000")
 EDITABLE = (
     "sex",
     "birth_date",
@@ -87,18 +88,19 @@ def search_persons(
     limit: int = PAGE,
 ) -> Page:
     """Persons whose reports match; names with or without diacritics (``Nguyen`` finds
-    ``Nguyễn``). Searching by name or ID needs the right to read identifiers."""
+    ``Nguyễn``), each word of the query matching a word (or its start) of the name.
+    Searching by name or ID needs the right to read identifiers. ``count`` stops at
+    COUNT_CAP + 1 (shown as "more than 1000"): narrow the search instead of paging."""
     require(principal, Permission.READ_RECORDS)
     if (name or national_id) and not principal.can(Permission.READ_IDENTIFIERS):
         raise_forbidden_identifiers(principal)
     limit = max(1, min(limit, 200))
     with store.session(actor=principal.username) as session:
         query = _matching_sources(session, principal, name, national_id, birth_year, facility_code)
-        persons = query.with_only_columns(Tumour.person_id).distinct().subquery()
-        count = session.scalar(select(func.count()).select_from(persons))
-        ids = session.scalars(
-            select(persons.c.person_id).order_by(persons.c.person_id).offset(offset).limit(limit)
-        ).all()
+        persons = query.with_only_columns(Tumour.person_id).distinct()
+        counted = persons.limit(COUNT_CAP + 1).subquery()
+        count = session.scalar(select(func.count()).select_from(counted))
+        ids = session.scalars(persons.order_by(Tumour.person_id).offset(offset).limit(limit)).all()
         hits = _hits(session, principal, ids)
         _audit_read(session, principal, "person", ids, "search")
         return Page(hits, count, offset, limit)
@@ -117,14 +119,14 @@ def _matching_sources(session, principal, name, national_id, birth_year, facilit
     )
     if name and name.strip():
         whole = folded_name(session, Source.__table__)
-        for word in fold_vietnamese(name).split():
-            query = query.where(whole.contains(word, autoescape=True))
+        for word in fold_vietnamese(name).split():  # each word, or the start of one
+            query = query.where(whole.contains(" " + word, autoescape=True))
     if national_id and national_id.strip():
         digest = keyed_hash(national_id, session.info["hash_key"], "national_id")
         query = query.where(Source.national_id_hash == digest)
-    if birth_year:
+    if birth_year:  # the registry's birth date of the person (indexed)
         first, last = date(birth_year, 1, 1), date(birth_year, 12, 31)
-        query = query.where(Source.birth_date.between(first, last))
+        query = query.where(Person.birth_date.between(first, last))
     if facility_code:
         query = query.join(Facility, Facility.id == Source.facility_id).where(
             Facility.code == facility_code

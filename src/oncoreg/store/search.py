@@ -52,7 +52,8 @@ def folded(session_or_connection, expression):
 
 
 def folded_name_sql() -> str:
-    """PostgreSQL's folded full name of a report, as SQL text: the expression of the
+    """PostgreSQL's folded full name of a report after a space (so that a word's start
+    is `` word``), as SQL text: the expression of the
     trigram index on sources (migration 0007) and of :func:`folded_name`, which must be
     the same text for the planner to use the index."""
     source, target = translation()
@@ -60,7 +61,7 @@ def folded_name_sql() -> str:
         "coalesce(family_name, '') || ' ' || coalesce(middle_name, '') || ' ' || "
         "coalesce(given_name, '')"
     )
-    return f"translate(lower({whole}), '{source}', '{target}')"
+    return f"(' ' || translate(lower({whole}), '{source}', '{target}'))"
 
 
 def folded_name(session_or_connection, table):
@@ -69,4 +70,5 @@ def folded_name(session_or_connection, table):
     if dialect != "sqlite":
         return literal_column(folded_name_sql().replace("coalesce(", f"coalesce({table.name}."))
     whole = func.coalesce(table.c.family_name, "") + " " + func.coalesce(table.c.middle_name, "")
-    return folded(session_or_connection, whole + " " + func.coalesce(table.c.given_name, ""))
+    whole = folded(session_or_connection, whole + " " + func.coalesce(table.c.given_name, ""))
+    return " " + whole

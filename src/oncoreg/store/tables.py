@@ -177,8 +177,9 @@ class TumourFields:
 
 class Person(PersonFields, Audited, Base):
     __tablename__ = "persons"
-    __table_args__ = tuple(
-        partial_index("persons", c) for c in ("national_id_hash", "insurance_hash")
+    __table_args__ = (
+        *[partial_index("persons", c) for c in ("national_id_hash", "insurance_hash")],
+        Index("ix_persons_birth_date", "birth_date"),  # person search by year of birth
     )
     __identifying__ = IDENTIFYING
 
@@ -349,7 +350,17 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_entity", "entity", "entity_id"),
+        # the newest change (not read): the registry's data version, found at once however
+        # many reads were audited after it
+        Index(
+            "ix_audit_events_changes",
+            "id",
+            sqlite_where=text("action <> 'read'"),
+            postgresql_where=text("action <> 'read'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

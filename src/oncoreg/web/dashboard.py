@@ -30,6 +30,7 @@ from oncoreg.report.annual import (
 )
 from oncoreg.services import published as pub
 from oncoreg.services.access import Permission, Principal
+from oncoreg.services.cache import by_data_version
 from oncoreg.services.statistics import ALL_SITES, NMSC, Selection
 from oncoreg.store import Store
 from oncoreg.web.i18n import LANGUAGES
@@ -244,13 +245,21 @@ def chart(
     if fmt not in MEDIA or name not in CHARTS:
         raise NotFound(f"no chart {name}.{fmt}", hint="e.g. /charts/top-sites.svg")
     view = _view(store, years, site, province, standard, sites)
-    found = chart_of(name, store, principal, view, settings.small_cells)
+    content = chart_file(store, name, principal, view, settings.small_cells, language(request), fmt)
     filename = f"{name}-{pub.years_text(view.years)}.{fmt}"
     headers = {"Content-Disposition": f'inline; filename="{filename}"'}
     if fmt == "csv":
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return Response(found.data.write_csv(), media_type=MEDIA[fmt], headers=headers)
-    return Response(found.draw(language(request), fmt), media_type=MEDIA[fmt], headers=headers)
+    return Response(content, media_type=MEDIA[fmt], headers=headers)
+
+
+@by_data_version
+def chart_file(
+    store: Store, name: str, principal: Principal, view: View, small: int, lang: str, fmt: str
+):
+    """The chart drawn (or its numbers as CSV), kept until the data change."""
+    found = chart_of(name, store, principal, view, small)
+    return found.data.write_csv() if fmt == "csv" else found.draw(lang, fmt)
 
 
 # -- the annual report -------------------------------------------------------------------
