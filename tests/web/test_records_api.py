@@ -171,6 +171,8 @@ def test_an_edit_is_checked_live_errors_block_and_warnings_need_a_reason(clients
         assert change.action is AuditAction.UPDATE and "death_date" in change.changes
     events = client.get(f"/api/v1/persons/{person_id}").json()["events"]
     assert any("death_date" in e["fields"] for e in events)
+    again = client.post(f"/api/v1/sources/{source_id}/check", json={"changes": {}}).json()
+    assert "DATE-DEATH-NOT-LAST-CONTACT" not in {f["rule_id"] for f in again["data"]}
 
 
 def test_unknown_fields_and_bad_dates_are_refused_by_name(clients, web_registry):
@@ -301,3 +303,20 @@ def test_every_api_operation_has_a_unique_id_and_a_documented_answer(web_app):
         for method, operation in operations.items():
             answers = {k for k in operation["responses"] if k.startswith("2")}
             assert answers, f"{method} {path} documents no success answer"
+
+
+def test_an_import_started_by_one_worker_is_answered_by_another(
+    clients, web_app, web_registry, web_settings, hospital_code
+):
+    """Two server processes share the upload folder: the second reads the job's state."""
+    from oncoreg.services.uploads import Uploads
+
+    tag = uuid.uuid4().hex[:6]
+    content = _csv(hospital_code, [(f"W-{tag}-1", "2")])
+    started = clients["registrar"].post("/api/v1/imports", files={"file": ("w.csv", content)})
+    job_id = started.json()["id"]
+    web_app.state.uploads.wait(SYSTEM, job_id)
+    other = Uploads(web_registry, web_app.state.uploads.folder)  # another process's view
+    job = other.get(SYSTEM, job_id)
+    assert job.state == "done" and job.summary["imported"] == 1
+    assert job_id in {j.id for j in other.listing(SYSTEM)}

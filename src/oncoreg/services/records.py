@@ -24,7 +24,7 @@ from oncoreg.services.access import (
     require,
     visible_sources,
 )
-from oncoreg.services.checking import COLUMNS, confirmed_findings
+from oncoreg.services.checking import COLUMNS
 from oncoreg.store import AuditEvent, CheckFinding, Facility, FollowUp, Person, Source, Store
 from oncoreg.store.identifiers import keyed_hash
 from oncoreg.store.search import folded_name
@@ -413,8 +413,18 @@ def check_edit(store: Store, principal: Principal, source_id: int, changes: dict
     with store.session(actor=principal.username) as session:
         source = source_for_edit(session, principal, source_id)
         frame = _check_frame(session, source, parsed)
-    confirmed = confirmed_findings(store)
-    return run_checks(frame, confirmed=confirmed).drop("facility_code", "report_id").to_dicts()
+        confirmed = session.scalars(
+            select(CheckFinding.rule_id).where(
+                CheckFinding.source_id == source_id, CheckFinding.confirmed_at.is_not(None)
+            )
+        ).all()
+    keys = frame.select("facility_code", "report_id").row(0)
+    done = pl.DataFrame(
+        [(*keys, rule) for rule in confirmed],
+        schema={"facility_code": pl.String, "report_id": pl.String, "rule_id": pl.String},
+        orient="row",
+    )
+    return run_checks(frame, confirmed=done).drop("facility_code", "report_id").to_dicts()
 
 
 def _check_frame(session, source: Source, changes: dict) -> pl.DataFrame:

@@ -3,17 +3,21 @@ with progress by stage, and its summary (and rejects file) kept for the user who
 it. The import itself is :func:`oncoreg.services.imports.import_file`: one transaction,
 so a failed upload leaves nothing half-written.
 
-A hospital user may import only their own facility's reports: a file that holds another
-facility's reports is refused as a whole, before anything is written.
+Each job's state is kept in ``job.json`` beside its file, so that every worker process
+of the server answers for every job (the progress page may be served by another worker
+than the one importing). A hospital user may import only their own facility's reports:
+a file that holds another facility's reports is refused as a whole, before anything is
+written.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -28,6 +32,8 @@ log = logging.getLogger("oncoreg.uploads")
 SUFFIXES = {".csv", ".txt", ".xlsx", ".xml", ".json"}
 STAGES = ("read", "normalise", "check", "store", "commit", "rejects")
 MAX_BYTES = 512 * 1024**2
+JOB_FILE = Path("job.json")
+JOB_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass
@@ -42,6 +48,27 @@ class Job:
     summary: dict | None = None
     error: dict | None = None
     rejects: Path | None = field(default=None, repr=False)
+    folder: Path | None = field(default=None, repr=False)
+
+    def save(self) -> None:
+        """Write the job's state beside its file, so that every worker process (and a
+        restarted server) can answer for it; replaced at once, never half-written."""
+        if self.folder is None:
+            return
+        state = {k: v for k, v in asdict(self).items() if k not in ("rejects", "folder")}
+        state["rejects"] = str(self.rejects) if self.rejects else None
+        partial = self.folder / JOB_FILE.with_suffix(".tmp")
+        partial.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        partial.replace(self.folder / JOB_FILE)
+
+    @classmethod
+    def load(cls, folder: Path) -> Job | None:
+        try:
+            state = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        rejects = state.pop("rejects", None)
+        return cls(**state, rejects=Path(rejects) if rejects else None, folder=folder)
 
     def public(self) -> dict:
         return {
@@ -59,7 +86,7 @@ class Job:
 
 
 class Uploads:
-    """The import jobs of one web application (one process)."""
+    """The import jobs of the web application (state shared through the upload folder)."""
 
     def __init__(self, store: Store, folder: Path) -> None:
         self.store = store
@@ -75,7 +102,10 @@ class Uploads:
         facility = self._facility_code(principal)
         if facility is not None:
             _only_own_facility(path, facility)
-        job = Job(uuid.uuid4().hex, principal.username, principal.facility_id, path.name)
+        folder = path.parent
+        job = Job(folder.name, principal.username, principal.facility_id, path.name)
+        job.folder = folder
+        job.save()
         with self._lock:
             self.jobs[job.id] = job
         worker = threading.Thread(
@@ -87,13 +117,18 @@ class Uploads:
     def get(self, principal: Principal, job_id: str) -> Job:
         require(principal, Permission.IMPORT)
         job = self.jobs.get(job_id)
+        if job is None and JOB_ID.fullmatch(job_id):  # started by another worker process
+            job = Job.load(self.folder / job_id)
         if job is None or not _may_see(principal, job):
             raise NotFound(f"no import {job_id} that you may see")
         return job
 
-    def listing(self, principal: Principal) -> list[Job]:
+    def listing(self, principal: Principal, newest: int = 100) -> list[Job]:
+        """The imports started from the web (by any worker), oldest first."""
         require(principal, Permission.IMPORT)
-        return [j for j in self.jobs.values() if _may_see(principal, j)]
+        files = sorted(self.folder.glob(f"*/{JOB_FILE}"), key=lambda f: f.stat().st_mtime)
+        jobs = [self.jobs.get(f.parent.name) or Job.load(f.parent) for f in files[-newest:]]
+        return [j for j in jobs if j is not None and _may_see(principal, j)]
 
     def wait(self, principal: Principal, job_id: str, timeout: float = 60) -> Job:
         """Wait for a job to end (for tests and scripts)."""
@@ -132,9 +167,11 @@ class Uploads:
 
     def _run(self, job: Job, path: Path, principal, facility, dry_run) -> None:
         job.state = "running"
+        job.save()
 
         def progress(stage: str, rows: int) -> None:
             job.stage, job.rows = stage, rows
+            job.save()
 
         try:
             summary = import_file(
@@ -147,11 +184,13 @@ class Uploads:
             )
         except OncoregError as err:
             job.state, job.error = "failed", err.as_dict()
+            job.save()
             return
         except Exception as err:  # noqa: BLE001 - a worker must record, not vanish
             log.error("import %s failed: %s", job.id, type(err).__name__)
             job.state = "failed"
             job.error = {"error": "internal", "message": "the import failed; it has been logged"}
+            job.save()
             return
         job.summary = {
             "format": summary.format,
@@ -168,6 +207,7 @@ class Uploads:
         }
         job.rejects = summary.rejects_path
         job.state = "done"
+        job.save()
 
 
 def _may_see(principal: Principal, job: Job) -> bool:
