@@ -51,6 +51,14 @@ MATRIX: dict[tuple[str, str], tuple[object, dict]] = {
         REGISTRY,
         {"json": {"contact_date": "2025-01-02", "vital_status": "1"}},
     ),
+    ("GET", "/api/v1/tumours/{tumour_id}"): (REGISTRY | {"analyst"}, {}),
+    ("GET", "/api/v1/sources/{source_id}"): (REGISTRY | {"analyst"}, {}),
+    ("POST", "/api/v1/sources"): (
+        REGISTRY,  # the hospital user may enter its own facility's reports only
+        {"json": {"fields": {"report_id": "M-{new_user}", "facility_code": "{facility}"}}},
+    ),
+    ("POST", "/api/v1/sources/{source_id}/obsolete"): (REGISTRY, {"json": {"reason": "x"}}),
+    ("POST", "/api/v1/sources/{source_id}/restore"): (REGISTRY, {"json": {"reason": "x"}}),
     ("POST", "/api/v1/sources/{source_id}/check"): (REGISTRY, {"json": {"changes": {}}}),
     ("PATCH", "/api/v1/sources/{source_id}"): (REGISTRY, {"json": {"changes": {}}}),
     ("GET", "/api/v1/checks"): (RECORDS, {}),
@@ -100,6 +108,11 @@ MATRIX: dict[tuple[str, str], tuple[object, dict]] = {
     ),
     ("POST", "/sources/{source_id}/check"): (REGISTRY, {"data": {"topography": "C34.9"}}),
     ("POST", "/sources/{source_id}"): (REGISTRY, {"data": {"topography": "C99.9"}}),
+    ("GET", "/reports/new"): (STAFF, {}),
+    ("POST", "/reports/new"): (
+        REGISTRY,  # the form of another facility's report: the hospital user is refused
+        {"data": {"report_id": "P-{new_user}", "facility_code": "{facility}"}},
+    ),
     ("GET", "/checks"): (RECORDS, {}),
     ("POST", "/checks/confirm"): (
         REGISTRY,
@@ -161,7 +174,12 @@ def _other_facility_ids(store: Store, hospital: str) -> dict:
         )
         row = session.execute(
             select(
-                Source.id, Source.report_id, Facility.code, Tumour.person_id, CheckFinding.rule_id
+                Source.id,
+                Source.report_id,
+                Facility.code,
+                Tumour.person_id,
+                CheckFinding.rule_id,
+                Source.tumour_id,
             )
             .join(Facility, Facility.id == Source.facility_id)
             .join(Tumour, Tumour.id == Source.tumour_id)
@@ -179,6 +197,7 @@ def _other_facility_ids(store: Store, hospital: str) -> dict:
         "person_id": row.person_id,
         "item_id": item,
         "rule": row.rule_id,
+        "tumour_id": row.tumour_id,
     }
 
 

@@ -22,6 +22,7 @@ from oncoreg.services.access import Principal
 from oncoreg.services.disclosure import suppress, threshold_for
 from oncoreg.services.records import EDITABLE
 from oncoreg.services.statistics import Selection, incidence_table
+from oncoreg.web.pages import ENTRY_FIELDS
 
 YEARS = "2020-2024"
 SPAN = range(2020, 2025)
@@ -327,6 +328,7 @@ def test_every_string_of_every_page_has_a_vietnamese_translation():
     ]
     wanted = set(SURVIVAL_AXIS.values()) | set(pub.APC_NOTES.values()) | set(TITLES.values())
     wanted |= {r.value for r in Role} | set(EDITABLE) | {"Error"}
+    wanted |= {label for _, label in ENTRY_FIELDS}
     for path in sources:
         text = path.read_text(encoding="utf-8")
         wanted |= {a or b for a, b in MSGID.findall(text)}

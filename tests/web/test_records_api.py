@@ -320,3 +320,98 @@ def test_an_import_started_by_one_worker_is_answered_by_another(
     job = other.get(SYSTEM, job_id)
     assert job.state == "done" and job.summary["imported"] == 1
     assert job_id in {j.id for j in other.listing(SYSTEM)}
+
+
+def _entry(facility: str, report_id: str, **extra) -> dict:
+    fields = {
+        "report_id": report_id,
+        "facility_code": facility,
+        "full_name": "Phạm Thị Thu",
+        "sex": "2",
+        "birth_date": "1971-04-02",
+        "topography": "C509",
+        "morphology": "8500",
+        "behaviour": "3",
+        "basis": "7",
+        "diagnosis_date": "2024-05-06",
+    }
+    return {"fields": fields | extra}
+
+
+def test_a_report_entered_on_the_web_is_imported_and_checked_like_a_file_row(
+    clients, web_registry, hospital_code
+):
+    tag = uuid.uuid4().hex[:6]
+    client = clients["hospital"]
+    made = client.post("/api/v1/sources", json=_entry("", f"WEB-{tag}"))
+    assert made.status_code == 201 and made.json()["imported"] == 1, made.text
+    with web_registry.session() as session:
+        source = session.scalar(select(Source).where(Source.report_id == f"WEB-{tag}"))
+        assert source.topography == "C50.9" and source.morphology == "8500/3"
+        assert source.facility.code == hospital_code and source.family_name == "Phạm"
+    bad = client.post("/api/v1/sources", json=_entry("", f"WEB-{tag}-2", sex="7"))
+    assert bad.status_code == 422 and any("VAL-SEX" in p["message"] for p in bad.json()["problems"])
+    assert "Phạm" not in bad.text  # reasons name rules and fields, not the patient
+    unknown = client.post("/api/v1/sources", json={"fields": {"colour": "red"}})
+    assert unknown.status_code == 422 and "colour" in unknown.json()["message"]
+
+
+def test_a_hospital_user_cannot_enter_another_facilitys_report(
+    clients, web_registry, hospital_code
+):
+    with web_registry.session() as session:
+        other = session.scalar(select(Facility.code).where(Facility.code != hospital_code))
+    answer = clients["hospital"].post("/api/v1/sources", json=_entry(other, "X-1"))
+    assert answer.status_code == 403
+
+
+def test_a_report_is_retired_and_restored_with_its_reason_never_deleted(clients, web_registry):
+    tag = uuid.uuid4().hex[:6]
+    client = clients["registrar"]
+    with web_registry.session() as session:
+        facility = session.scalar(select(Facility.code))
+    client.post("/api/v1/sources", json=_entry(facility, f"RET-{tag}"))
+    with web_registry.session() as session:
+        source_id = session.scalar(select(Source.id).where(Source.report_id == f"RET-{tag}"))
+    assert (
+        client.post(f"/api/v1/sources/{source_id}/obsolete", json={"reason": ""}).status_code == 422
+    )
+    retired = client.post(f"/api/v1/sources/{source_id}/obsolete", json={"reason": "duplicate"})
+    assert retired.json() == {"id": source_id, "status": "obsolete"}
+    shown = client.get(f"/api/v1/sources/{source_id}").json()["record"]
+    assert shown["status"] == "obsolete" and shown["report_id"] == f"RET-{tag}"
+    restored = client.post(f"/api/v1/sources/{source_id}/restore", json={"reason": "mistake"})
+    assert restored.json()["status"] == "pending"
+    trail = (
+        clients["admin"]
+        .get("/api/v1/audit", params={"entity": "sources", "entity_id": source_id})
+        .json()["data"]
+    )
+    assert {"obsolete", "restore"} <= {e["action"] for e in trail}
+    assert any("reason" in e["fields"] for e in trail)
+
+
+def test_a_tumour_shows_only_the_reports_the_user_may_see(clients, web_registry, hospital_code):
+    person = _shared_person(web_registry, hospital_code)
+    timeline = clients["registrar"].get(f"/api/v1/persons/{person}").json()
+    tumour_id = timeline["tumours"][0]["id"]
+    full = clients["registrar"].get(f"/api/v1/tumours/{tumour_id}").json()["record"]
+    assert full["person_id"] == person and len(full["sources"]) >= 1
+    mine = clients["hospital"].get(f"/api/v1/tumours/{tumour_id}")
+    if mine.status_code == 200:
+        codes = {s["facility_code"] for s in mine.json()["record"]["sources"]}
+        assert codes == {hospital_code}
+    else:
+        assert mine.status_code == 404
+
+
+def test_the_entry_page_imports_a_report_or_shows_every_reason(clients, web_registry):
+    client = clients["hospital"]
+    tag = uuid.uuid4().hex[:6]
+    form = client.get("/reports/new")
+    assert form.status_code == 200 and 'name="facility_code"' not in form.text
+    fields = _entry("", f"PAGE-{tag}")["fields"]
+    done = client.post("/reports/new", data=fields)
+    assert done.status_code == 201 and 'role="status"' in done.text
+    refused = client.post("/reports/new", data=fields | {"report_id": f"PAGE-{tag}-2", "sex": "7"})
+    assert refused.status_code == 422 and "VAL-SEX" in refused.text

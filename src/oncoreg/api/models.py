@@ -219,3 +219,30 @@ class AuditEventsPublic(BaseModel):
     count: int
     offset: int
     limit: int
+
+
+class ReportEntry(BaseModel):
+    fields: dict[str, str | None] = Field(
+        description="canonical report fields (docs/report-csv.md): report_id, facility_code, "
+        "names, sex, birth_date, topography, morphology, basis, diagnosis_date, ..."
+    )
+
+
+class EntryPublic(BaseModel):
+    imported: int
+    updated: int
+    unchanged: int
+    warnings: list[str]
+
+
+class Reason(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class StatusPublic(BaseModel):
+    id: int
+    status: str
+
+
+class RecordPublic(BaseModel):
+    record: dict[str, Any]

@@ -378,6 +378,46 @@ def _audit_read(session, principal: Principal, entity: str, ids: list[int], how:
         )
 
 
+def source_view(store: Store, principal: Principal, source_id: int) -> dict:
+    """One report as the principal may see it, with its check findings."""
+    require(principal, Permission.READ_RECORDS)
+    with store.session(actor=principal.username) as session:
+        row = session.execute(
+            select(Source, Facility.code)
+            .join(Facility, Facility.id == Source.facility_id)
+            .where(Source.id == source_id, visible_sources(principal))
+        ).first()
+        if row is None:
+            raise NotFound(f"no report {source_id} that you may see")
+        source, code = row
+        shown = _source_dict(source, code, principal, _findings_of(session, [source.id]))
+        if may_read_identifiers_of(principal, source.facility_id):
+            _audit_read(session, principal, "source", [source.id], "report")
+        return shown
+
+
+def tumour_view(store: Store, principal: Principal, tumour_id: int) -> dict:
+    """One tumour with its person's id and the reports of it the principal may see."""
+    require(principal, Permission.READ_RECORDS)
+    with store.session(actor=principal.username) as session:
+        tumour = session.get(Tumour, tumour_id)
+        rows = session.execute(
+            select(Source, Facility.code)
+            .join(Facility, Facility.id == Source.facility_id)
+            .where(Source.tumour_id == tumour_id, visible_sources(principal))
+            .order_by(Source.id)
+        ).all()
+        if tumour is None or not rows:
+            raise NotFound(f"no tumour {tumour_id} that you may see")
+        findings = _findings_of(session, [s.id for s, _ in rows])
+        shown = _tumour_dict(tumour) | {"person_id": tumour.person_id}
+        shown["sources"] = [
+            _source_dict(s, code, principal, findings.get(s.id, [])) for s, code in rows
+        ]
+        _audit_read(session, principal, "tumour", [tumour_id], "tumour")
+        return shown
+
+
 def source_for_edit(session, principal: Principal, source_id: int) -> Source:
     source = session.scalar(
         select(Source).where(Source.id == source_id, visible_sources(principal))

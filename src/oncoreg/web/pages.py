@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from oncoreg.api.deps import COOKIE, MAX_ID, AuthDep, PrincipalDep, RecordId, SettingsDep, StoreDep
 from oncoreg.api.routes.session import client_address, set_session_cookie
 from oncoreg.errors import InputError, OncoregError
-from oncoreg.services import records, review, users
+from oncoreg.services import entry, records, review, users
 from oncoreg.services.access import Permission, require
 from oncoreg.services.audit_trail import audit_events
 from oncoreg.services.records import EDITABLE
@@ -292,6 +292,49 @@ async def save_source(
         return render(request, "_findings.html", context, auth, status_code=422)
     target = f"/persons/{int(person_id)}?saved={source_id}" if str(person_id).isdigit() else "/"
     return Response(status_code=204, headers={"HX-Redirect": target})
+
+
+ENTRY_FIELDS = (
+    ("report_id", "Report ID"),
+    ("facility_code", "Facility code"),
+    ("full_name", "Full name"),
+    ("sex", "Sex (1 male, 2 female)"),
+    ("birth_date", "Birth date (YYYY-MM-DD)"),
+    ("national_id", "National ID"),
+    ("province_code", "Province code"),
+    ("diagnosis_date", "Diagnosis date"),
+    ("topography", "Topography"),
+    ("morphology", "Morphology"),
+    ("behaviour", "Behaviour"),
+    ("grade", "Grade"),
+    ("basis", "Basis"),
+    ("vital_status", "Vital status"),
+    ("death_date", "Death date"),
+)
+
+
+@router.get("/reports/new")
+def entry_page(request: Request, auth: AuthDep, principal: PrincipalDep) -> Response:
+    require(principal, Permission.WRITE_RECORDS)
+    context = {"fields": ENTRY_FIELDS, "values": {}}
+    return render(request, "entry.html", context, auth, twin="/openapi.json")
+
+
+@router.post("/reports/new")
+async def enter_report(
+    request: Request, auth: AuthDep, principal: PrincipalDep, store: StoreDep
+) -> Response:
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name, _ in ENTRY_FIELDS}
+    context: dict = {"fields": ENTRY_FIELDS, "values": values}
+    try:
+        context["done"] = entry.enter_report(store, principal, values)
+        context["values"] = {}
+        status = 201
+    except InputError as err:
+        context |= {"message": err.message, "problems": [str(p) for p in err.problems]}
+        status = 422
+    return render(request, "entry.html", context, auth, status_code=status)
 
 
 @router.get("/checks")

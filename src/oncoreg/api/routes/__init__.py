@@ -10,12 +10,14 @@ from oncoreg.api.routes import (
     session,
     sources,
     stats,
+    tumours,
     users,
 )
 
 ROUTERS = [
     session.router,
     persons.router,
+    tumours.router,
     sources.router,
     checks.router,
     review.router,
