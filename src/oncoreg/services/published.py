@@ -17,6 +17,7 @@ from datetime import date
 
 import polars as pl
 
+from oncoreg.checks.quality import INDICATORS
 from oncoreg.errors import InputError
 from oncoreg.services.access import Permission, Principal, require
 from oncoreg.services.cache import by_data_version
@@ -51,16 +52,7 @@ SURVIVAL_VALUES = (
     "observed_lower",
     "observed_upper",
 )
-QUALITY_VALUES = (
-    "mv_pct",
-    "dco_pct",
-    "clinical_only_pct",
-    "unknown_basis_pct",
-    "unknown_age_pct",
-    "unknown_site_pct",
-    "deaths",
-    "m_i_ratio",
-)
+QUALITY_VALUES = tuple(i for i in INDICATORS if i != "cases")  # derived from the cases
 APC_NOTES = {
     "suppressed": "not shown: a year has too few cases to publish",
     "not_computed": "not computed: needs 3 or more years, each with cases",
