@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from oncoreg.checks.engine import run as run_checks
@@ -28,7 +28,7 @@ from oncoreg.services.checking import COLUMNS
 from oncoreg.store import AuditEvent, CheckFinding, Facility, FollowUp, Person, Source, Store
 from oncoreg.store.identifiers import keyed_hash
 from oncoreg.store.search import folded_name
-from oncoreg.store.tables import Tumour
+from oncoreg.store.tables import Tumour, utcnow
 from oncoreg.text import fold_vietnamese
 
 PAGE = 50
@@ -98,9 +98,14 @@ def search_persons(
     with store.session(actor=principal.username) as session:
         query = _matching_sources(session, principal, name, national_id, birth_year, facility_code)
         persons = query.with_only_columns(Tumour.person_id).distinct()
-        counted = persons.limit(COUNT_CAP + 1).subquery()
-        count = session.scalar(select(func.count()).select_from(counted))
-        ids = session.scalars(persons.order_by(Tumour.person_id).offset(offset).limit(limit)).all()
+        persons = persons.order_by(Tumour.person_id)
+        if offset + limit <= COUNT_CAP + 1:  # one scan gives the page and the (capped) count
+            found = session.scalars(persons.limit(COUNT_CAP + 1)).all()
+            count, ids = len(found), list(found[offset : offset + limit])
+        else:
+            counted = persons.limit(COUNT_CAP + 1).subquery()
+            count = session.scalar(select(func.count()).select_from(counted))
+            ids = session.scalars(persons.offset(offset).limit(limit)).all()
         hits = _hits(session, principal, ids)
         _audit_read(session, principal, "person", ids, "search")
         return Page(hits, count, offset, limit)
@@ -363,19 +368,21 @@ def _events(session, person_id: int, source_ids: list[int]) -> list[dict]:
 
 def _audit_read(session, principal: Principal, entity: str, ids: list[int], how: str) -> None:
     """Record who read identifying data of which records (nothing when none was shown)."""
-    if not principal.can(Permission.READ_IDENTIFIERS):
+    if not principal.can(Permission.READ_IDENTIFIERS) or not ids:
         return
-    for entity_id in ids:
-        session.add(
-            AuditEvent(
-                actor=principal.username,
-                action=AuditAction.READ,
-                entity=entity + "s",
-                entity_id=entity_id,
-                facility_id=principal.facility_id,
-                changes={"read": how},
-            )
-        )
+    rows = [
+        {
+            "at": utcnow(),
+            "actor": principal.username,
+            "action": AuditAction.READ,
+            "entity": entity + "s",
+            "entity_id": entity_id,
+            "facility_id": principal.facility_id,
+            "changes": {"read": how},
+        }
+        for entity_id in ids
+    ]
+    session.execute(insert(AuditEvent), rows)  # one statement for a page of hits
 
 
 def source_view(store: Store, principal: Principal, source_id: int) -> dict:
@@ -520,8 +527,6 @@ def update_source(
 
 
 def _record_findings(session, principal, source, findings, confirm) -> None:
-    from oncoreg.store.tables import utcnow
-
     current = {
         f.rule_id: f
         for f in session.scalars(select(CheckFinding).where(CheckFinding.source_id == source.id))
