@@ -2,15 +2,14 @@
 
 The server is uvicorn serving the application on a copy of the test registry, in a
 thread on a free loopback port. The browser is Debian's Chromium driven by Playwright
-(``playwright install`` cannot download browsers here); where Chromium is missing and the
-tests run as root, it is installed with apt first (the project installs what it needs).
+(``playwright install`` cannot download browsers here); where it is missing,
+scripts/install-system-deps installs it (as root, with apt), as .ci/run does.
 Screenshots go to ``test-artifacts/screenshots`` in the repository (ignored by git).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -21,23 +20,19 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+INSTALL = ROOT / "scripts" / "install-system-deps"
 
 
 def ensure_chromium() -> Path:
-    """Debian's Chromium, installed with apt when missing (as root); else skip or fail."""
+    """Debian's Chromium, installed by scripts/install-system-deps when missing (as .ci/run
+    does); else the browser tests fail on CI and are skipped elsewhere."""
+    if not CHROMIUM.exists():
+        subprocess.run([str(INSTALL)], check=False, capture_output=True, timeout=900)
     if CHROMIUM.exists():
         return CHROMIUM
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        for command in (
-            ["apt-get", "update", "-q"],
-            ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"],
-        ):
-            subprocess.run(command, env=env, check=False, capture_output=True, timeout=900)
-    if CHROMIUM.exists():
-        return CHROMIUM
-    reason = "Debian's chromium is not installed and could not be installed with apt"
+    reason = "Debian's chromium is missing and scripts/install-system-deps could not install it"
     if os.environ.get("CI"):
         pytest.fail(reason)
     pytest.skip(reason)

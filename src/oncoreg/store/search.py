@@ -1,10 +1,11 @@
-"""Accent-insensitive text search in SQL: ``folded(session, expr)`` is the database-side
-:func:`oncoreg.text.fold_vietnamese` of ``expr`` (lower case, no diacritics, đ -> d), so
-that ``Nguyen`` finds ``Nguyễn`` on SQLite and PostgreSQL alike.
+"""Accent-insensitive name search in SQL: ``folded_name(session, table)`` is the
+database-side :func:`oncoreg.text.fold_vietnamese` of a row's full name (lower case, no
+diacritics, đ -> d), so that ``Nguyen`` finds ``Nguyễn`` on SQLite and PostgreSQL alike.
 
 SQLite calls the Python function itself (registered on every connection); PostgreSQL
 uses ``translate`` with the table of every precomposed Latin letter that folds to one
-ASCII letter, so no server extension (unaccent) is needed.
+ASCII letter, so no server extension (unaccent) is needed; the same expression is the
+trigram index of migration 0007.
 """
 
 from __future__ import annotations
@@ -40,15 +41,9 @@ def translation() -> tuple[str, str]:
     return "".join(source), "".join(target)
 
 
-def folded(session_or_connection, expression):
-    """The folded form of a SQL text expression, for the session's database."""
-    dialect = session_or_connection.get_bind().dialect.name
-    if dialect == "sqlite":
-        return getattr(func, SQLITE_FUNCTION)(expression)
-    source, target = translation()
-    return func.translate(
-        func.lower(expression), literal_column(f"'{source}'"), literal_column(f"'{target}'")
-    )
+def folded(expression):
+    """SQLite's folded form of a SQL text expression (the registered Python function)."""
+    return getattr(func, SQLITE_FUNCTION)(expression)
 
 
 def folded_name_sql() -> str:
@@ -70,5 +65,5 @@ def folded_name(session_or_connection, table):
     if dialect != "sqlite":
         return literal_column(folded_name_sql().replace("coalesce(", f"coalesce({table.name}."))
     whole = func.coalesce(table.c.family_name, "") + " " + func.coalesce(table.c.middle_name, "")
-    whole = folded(session_or_connection, whole + " " + func.coalesce(table.c.given_name, ""))
+    whole = folded(whole + " " + func.coalesce(table.c.given_name, ""))
     return " " + whole
