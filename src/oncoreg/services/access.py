@@ -133,4 +133,14 @@ def may_read_person_identifiers(principal: Principal) -> bool:
     return principal.can(Permission.READ_IDENTIFIERS) and not principal.facility_bound
 
 
+def own_facility_code(store, principal: Principal) -> str | None:
+    """The code of the facility a hospital user is bound to (None for other roles)."""
+    from oncoreg.store import Facility
+
+    if not principal.facility_bound:
+        return None
+    with store.session() as session:
+        return session.scalar(select(Facility.code).where(Facility.id == principal.facility_id))
+
+
 SYSTEM = Principal(username="system", role=Role.ADMIN)

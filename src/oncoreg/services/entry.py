@@ -18,9 +18,15 @@ from sqlalchemy import select
 from oncoreg.errors import Forbidden, InputError, NotFound, Problem
 from oncoreg.ingest.canonical import NAMES
 from oncoreg.model import AuditAction, RecordStatus
-from oncoreg.services.access import Permission, Principal, require, visible_sources
+from oncoreg.services.access import (
+    Permission,
+    Principal,
+    own_facility_code,
+    require,
+    visible_sources,
+)
 from oncoreg.services.imports import import_file
-from oncoreg.store import AuditEvent, Facility, Source, Store
+from oncoreg.store import AuditEvent, Source, Store
 
 
 def enter_report(store: Store, principal: Principal, fields: dict[str, str | None]) -> dict:
@@ -51,10 +57,9 @@ def enter_report(store: Store, principal: Principal, fields: dict[str, str | Non
 
 
 def _check_facility(store: Store, principal: Principal, values: dict[str, str]) -> None:
-    if not principal.facility_bound:
+    own = own_facility_code(store, principal)
+    if own is None:
         return
-    with store.session() as session:
-        own = session.scalar(select(Facility.code).where(Facility.id == principal.facility_id))
     given = values.get("facility_code") or own
     if given != own:
         raise Forbidden(f"a hospital user enters only {own}'s reports")

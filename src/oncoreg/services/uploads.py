@@ -20,13 +20,11 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-
 from oncoreg.errors import InputError, NotFound, OncoregError
 from oncoreg.ingest.readers import read_reports
-from oncoreg.services.access import Permission, Principal, require
+from oncoreg.services.access import Permission, Principal, own_facility_code, require
 from oncoreg.services.imports import import_file, shipped_profile_for
-from oncoreg.store import Facility, Store
+from oncoreg.store import Store
 
 log = logging.getLogger("oncoreg.uploads")
 SUFFIXES = {".csv", ".txt", ".xlsx", ".xml", ".json"}
@@ -99,7 +97,7 @@ class Uploads:
     ) -> Job:
         require(principal, Permission.IMPORT)
         path = self._save(file_name, content)
-        facility = self._facility_code(principal)
+        facility = own_facility_code(self.store, principal)
         if facility is not None:
             _only_own_facility(path, facility)
         folder = path.parent
@@ -158,12 +156,6 @@ class Uploads:
         path = folder / safe
         path.write_bytes(content)
         return path
-
-    def _facility_code(self, principal: Principal) -> str | None:
-        if not principal.facility_bound:
-            return None
-        with self.store.session() as session:
-            return session.scalar(select(Facility.code).where(Facility.id == principal.facility_id))
 
     def _run(self, job: Job, path: Path, principal, facility, dry_run) -> None:
         job.state = "running"
