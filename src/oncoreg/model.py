@@ -68,6 +68,55 @@ class AuditAction(StrEnum):
     READ = "read"  # a read of identifying data (names, identifiers, address)
 
 
+class Urgency(StrEnum):
+    """How soon a referred patient should be seen."""
+
+    ROUTINE = "routine"
+    URGENT = "urgent"  # within two weeks (suspected cancer pathway)
+    EMERGENCY = "emergency"
+
+
+class ReferralState(StrEnum):
+    """A referral's workflow: sent, then accepted or declined; accepted, then completed."""
+
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class BoardCaseState(StrEnum):
+    SUBMITTED = "submitted"
+    SCHEDULED = "scheduled"
+    DISCUSSED = "discussed"
+    WITHDRAWN = "withdrawn"
+
+
+class MeetingState(StrEnum):
+    PLANNED = "planned"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+class TrialState(StrEnum):
+    PLANNED = "planned"
+    OPEN = "open"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"  # closed to accrual
+    COMPLETED = "completed"
+
+
+class ExtractState(StrEnum):
+    """A research extract: requested by a partner, approved or refused by an administrator,
+    then released (written) or refused at release when k-anonymity cannot be reached."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    RELEASED = "released"
+
+
 def choices(enum: type[StrEnum]) -> str:
     """The values of an enum as a readable list for messages: 'a, b or c'."""
     values = [e.value for e in enum]

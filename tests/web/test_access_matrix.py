@@ -23,15 +23,19 @@ from oncoreg.api.app import all_routes
 from oncoreg.services.access import SYSTEM
 from oncoreg.settings import Settings
 from oncoreg.store import CheckFinding, Facility, ReviewItem, Source, Store, Tumour
+from tests.web import (
+    matrix_boards,
+    matrix_extracts,
+    matrix_facilities,
+    matrix_referrals,
+    matrix_trials,
+)
 from tests.web.conftest import ROLES, SECRET, copy_registry, sign_in
+from tests.web.roles import ADMIN, ALL, PUBLIC, RECORDS, REGISTRY, STAFF, STATS
 
-ALL = frozenset(ROLES)
-PUBLIC = "public"
-STAFF = frozenset({"admin", "registrar", "hospital"})
-RECORDS = STAFF | {"analyst"}
-STATS = RECORDS
-REGISTRY = frozenset({"admin", "registrar"})
-ADMIN = frozenset({"admin"})
+# the oncology network's routes: each area keeps its rows, and makes the records they use
+NETWORK_AREAS = (matrix_facilities, matrix_referrals, matrix_boards, matrix_trials, matrix_extracts)
+
 
 # (method, path template) -> (who may, request). Path values come from ``ids``.
 MATRIX: dict[tuple[str, str], tuple[object, dict]] = {
@@ -142,6 +146,8 @@ MATRIX: dict[tuple[str, str], tuple[object, dict]] = {
     ("GET", "/report"): (STATS, {}),
     ("GET", "/report/download"): (STATS, {"params": {"year": 2023, "format": "html"}}),
 }
+for _area in NETWORK_AREAS:
+    MATRIX.update(_area.ROWS)
 # Routes that are not part of the access model: static files.
 NOT_ROUTES = {"/static"}
 
@@ -152,6 +158,8 @@ def matrix_app(web_registry, tmp_path_factory, hospital_code):
     store = copy_registry(web_registry, tmp_path_factory.mktemp("matrix"))
     app = create_app(store, Settings(database_url=store.url, secret_key=SECRET))
     ids = _other_facility_ids(store, hospital_code)
+    for area in NETWORK_AREAS:
+        ids.update(area.make_ids(store, dict(ids), hospital_code))
     admin = sign_in(app, "admin-user")
     job = admin.post(
         "/api/v1/imports", files={"file": ("reports.csv", _one_report(ids["facility"]))}

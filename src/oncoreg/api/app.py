@@ -41,6 +41,7 @@ STATUS = {
 def create_app(store: Store | None = None, settings: Settings | None = None) -> FastAPI:
     """The oncoreg web application for ``store`` (default: the settings' registry)."""
     from oncoreg.api.routes import ROUTERS
+    from oncoreg.web import boards, extracts, facilities, referrals, trials
     from oncoreg.web.dashboard import router as dashboard
     from oncoreg.web.pages import router as pages
 
@@ -61,6 +62,8 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         app.include_router(router)
     app.include_router(pages)
     app.include_router(dashboard)
+    for module in (facilities, referrals, boards, trials, extracts):
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_errors(app)
     app.middleware("http")(_security_headers)

@@ -9,16 +9,20 @@ import typer
 
 from oncoreg import __version__
 from oncoreg.cli import (
+    boards,
     codes,
     db,
     denominators,
+    extracts,
     facilities,
     linkage,
+    referrals,
     registry,
     report,
     reports,
     stats,
     synth,
+    trials,
     web,
 )
 from oncoreg.cli.output import show_error
@@ -102,6 +106,10 @@ linkage.register(app)
 web.register(app)
 app.add_typer(db.app, name="db")
 app.add_typer(facilities.app, name="facilities")
+app.add_typer(referrals.app, name="referrals")
+app.add_typer(boards.app, name="boards")
+app.add_typer(trials.app, name="trials")
+app.add_typer(extracts.app, name="extracts")
 app.add_typer(codes.app, name="codes")
 app.add_typer(stats.app, name="stats")
 app.add_typer(denominators.population_app, name="population")

@@ -12,6 +12,12 @@ services narrow their queries with :func:`visible_persons` / :func:`visible_sour
   address or phone; birth year instead of birth date), never searching by name or ID;
 - partner: only the extracts approved for them (no registry records, no statistics pages).
 
+The oncology network (``oncoreg.network``): admin, registrar and hospital users refer
+cases and present them to tumour boards; a hospital user sees only the referrals its
+facility sent or received and the board cases it presented or whose board it hosts.
+Registrars and admins run boards and the trial registry; everyone but partners reads
+trials; partners request extracts, which only an admin approves.
+
 A record outside a user's scope is answered as not found (404), never as forbidden, so
 that its existence is not disclosed; an action outside a role is forbidden (403).
 """
@@ -42,10 +48,16 @@ class Permission(StrEnum):
     USERS = "manage users"
     AUDIT = "read the audit trail"
     EXTRACTS = "read approved extracts"
+    NETWORK = "refer cases and present them to tumour boards"
+    MANAGE_NETWORK = "run tumour boards and the trial registry"
+    TRIALS = "read clinical trials"
+    REQUEST_EXTRACTS = "request research extracts"
+    APPROVE_EXTRACTS = "approve research extracts and record data-sharing agreements"
 
 
 _RECORDS = {Permission.READ_RECORDS, Permission.READ_IDENTIFIERS}
 _WORK = {Permission.WRITE_RECORDS, Permission.IMPORT, Permission.CONFIRM}
+_NETWORK = {Permission.NETWORK, Permission.TRIALS}
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.REGISTRAR: frozenset(
@@ -56,13 +68,17 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.STATISTICS,
             Permission.FULL_STATISTICS,
             Permission.FACILITIES,
+            Permission.MANAGE_NETWORK,
         }
+        | _NETWORK
     ),
-    Role.HOSPITAL: frozenset(_RECORDS | _WORK | {Permission.STATISTICS, Permission.FACILITIES}),
+    Role.HOSPITAL: frozenset(
+        _RECORDS | _WORK | _NETWORK | {Permission.STATISTICS, Permission.FACILITIES}
+    ),
     Role.ANALYST: frozenset(
-        {Permission.READ_RECORDS, Permission.STATISTICS, Permission.FACILITIES}
+        {Permission.READ_RECORDS, Permission.STATISTICS, Permission.FACILITIES, Permission.TRIALS}
     ),
-    Role.PARTNER: frozenset({Permission.EXTRACTS}),
+    Role.PARTNER: frozenset({Permission.EXTRACTS, Permission.REQUEST_EXTRACTS}),
 }
 
 

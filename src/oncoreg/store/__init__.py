@@ -5,6 +5,19 @@ Only this package talks to the database. SQLite by default, PostgreSQL by URL.
 
 from oncoreg.store.database import Store, make_engine
 from oncoreg.store.migrate import current_revision, head_revision, upgrade
+from oncoreg.store.network import (
+    BoardCase,
+    BoardMeeting,
+    BoardMember,
+    DataSharingAgreement,
+    ExtractRequest,
+    Referral,
+    ReferralEvent,
+    Trial,
+    TrialEnrolment,
+    TrialSite,
+    TumourBoard,
+)
 from oncoreg.store.tables import (
     AuditEvent,
     CheckFinding,
@@ -23,6 +36,17 @@ from oncoreg.store.tables import (
 )
 
 __all__ = [
+    "BoardCase",
+    "BoardMeeting",
+    "BoardMember",
+    "DataSharingAgreement",
+    "ExtractRequest",
+    "Referral",
+    "ReferralEvent",
+    "Trial",
+    "TrialEnrolment",
+    "TrialSite",
+    "TumourBoard",
     "AuditEvent",
     "CheckFinding",
     "ImportBatch",

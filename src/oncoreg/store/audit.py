@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from oncoreg.errors import StoreError
 from oncoreg.model import AuditAction, RecordStatus
 from oncoreg.store.identifiers import keyed_hash
-from oncoreg.store.tables import AUDITED_CLASSES, Audited, AuditEvent, Person, Source, utcnow
+from oncoreg.store.tables import Audited, AuditEvent, Person, Source, utcnow
 
 # identifier field -> (hash field, kind used to domain-separate the hash)
 HASHED = {
@@ -141,7 +141,7 @@ def _refuse_bulk_writes(orm_execute_state: Any) -> None:
     if not (orm_execute_state.is_update or orm_execute_state.is_delete):
         return
     mapper = orm_execute_state.bind_mapper
-    if mapper is not None and issubclass(mapper.class_, AUDITED_CLASSES):
+    if mapper is not None and issubclass(mapper.class_, Audited):
         verb = "update" if orm_execute_state.is_update else "delete"
         raise StoreError(
             f"bulk {verb} on table {mapper.class_.__tablename__} refused: it would bypass the "

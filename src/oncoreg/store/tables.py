@@ -118,6 +118,12 @@ class Facility(Audited, Base):
     level: Mapped[FacilityLevel] = mapped_column(enum_column(FacilityLevel, "facility_level"))
     type: Mapped[FacilityType] = mapped_column(enum_column(FacilityType, "facility_type"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    # capacity (oncoreg.network.capacity): beds, specialties, equipment counts, location
+    beds: Mapped[int | None] = mapped_column(Integer)
+    specialties: Mapped[list | None] = mapped_column(JSON)
+    equipment: Mapped[dict | None] = mapped_column(JSON)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
 
     parent: Mapped[Facility | None] = relationship(remote_side=[id])
 
@@ -371,9 +377,6 @@ class AuditEvent(Base):
     facility_id: Mapped[int | None] = mapped_column(Integer, index=True)
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
     identifier_changes: Mapped[dict | None] = mapped_column(JSON)
-
-
-AUDITED_CLASSES = (Person, Tumour, Source, FollowUp, Facility)
 
 
 class LinkRun(Base):

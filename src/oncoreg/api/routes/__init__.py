@@ -2,14 +2,18 @@
 
 from oncoreg.api.routes import (
     audit,
+    boards,
     checks,
+    extracts,
     facilities,
     imports,
     persons,
+    referrals,
     review,
     session,
     sources,
     stats,
+    trials,
     tumours,
     users,
 )
@@ -26,4 +30,8 @@ ROUTERS = [
     users.router,
     audit.router,
     stats.router,
+    referrals.router,
+    boards.router,
+    trials.router,
+    extracts.router,
 ]

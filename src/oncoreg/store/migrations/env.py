@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import oncoreg.store.network  # noqa: F401  (registers the network tables)
 from oncoreg.store.tables import Base
 
 config = context.config

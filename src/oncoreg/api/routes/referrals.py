@@ -1,0 +1,7 @@
+"""Referrals of a person's tumour from one facility to another."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
