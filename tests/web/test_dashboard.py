@@ -312,8 +312,9 @@ MSGID = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
 def _catalog() -> dict[str, str]:
     folder = WEB / "locales" / "vi" / "LC_MESSAGES"
     found: dict[str, str] = {}
-    with (folder / "messages.po").open("rb") as handle:
-        found |= {m.id: m.string for m in read_po(handle, locale="vi") if m.id}
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as handle:
+            found |= {m.id: m.string for m in read_po(handle, locale="vi") if m.id}
     return found
 
 

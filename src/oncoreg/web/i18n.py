@@ -1,7 +1,7 @@
 """Languages of the pages: English source strings, Vietnamese from a Babel catalog.
 
-The catalog is the gettext ``.po`` file in ``locales/vi/LC_MESSAGES/messages.po``, read
-with Babel at first use (no compiled ``.mo`` to build or keep in step). Dates are shown
+The catalog is the gettext ``.po`` files in ``locales/vi/LC_MESSAGES/`` (``messages.po``
+for the registry's pages, one file per network area), read with Babel at first use (no compiled ``.mo`` to build or keep in step). Dates are shown
 dd/mm/yyyy in Vietnamese and ISO in English, formatted by Babel.
 """
 
@@ -22,12 +22,14 @@ LOCALES = Path(__file__).parent / "locales"
 @lru_cache
 def catalog(language: str) -> dict[str, str]:
     """msgid -> msgstr of a language (empty for English, the source language)."""
-    path = LOCALES / language / "LC_MESSAGES" / "messages.po"
-    if language == "en" or not path.exists():
+    if language == "en":
         return {}
-    with path.open("rb") as handle:
-        po = read_po(handle, locale=language)
-    return {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
+    table: dict[str, str] = {}
+    for path in sorted((LOCALES / language / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            po = read_po(handle, locale=language)
+        table |= {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
+    return table
 
 
 def translator(language: str):
