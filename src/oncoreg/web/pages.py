@@ -93,12 +93,12 @@ def login(
 
 
 def start_page(principal) -> str:
-    """Where a role starts: the workbench, else the dashboard, else the account page."""
+    """Where a role starts: the workbench, else the dashboard, else the extracts."""
     if principal.can(Permission.READ_RECORDS):
         return "/"
     if principal.can(Permission.STATISTICS):
         return "/dashboard"
-    return "/account/password"
+    return "/extracts"
 
 
 def _login_again(request, message: str, username: str, status_code: int = 403) -> Response:
