@@ -11,8 +11,22 @@ from importlib import resources
 import pytest
 
 from oncoreg.codes.provinces import ERA_2025, provinces
+from oncoreg.network.capacity import offers, read_equipment, read_specialties
 
-COLUMNS = ["code", "name_vi", "name_en", "province_code", "level", "type", "parent_code"]
+COLUMNS = [
+    "code",
+    "name_vi",
+    "name_en",
+    "province_code",
+    "level",
+    "type",
+    "parent_code",
+    "beds",
+    "specialties",
+    "equipment",
+    "latitude",
+    "longitude",
+]
 LEVELS = {"central", "provincial", "district", "commune"}
 TYPES = {"hospital", "lab", "registry", "death-registration"}
 DEMO_CODE = re.compile(r"^[A-Z]+(?:-[A-Z0-9]+)+$")
@@ -80,3 +94,32 @@ def test_network_has_each_kind_of_member(rows: list[dict[str, str]]) -> None:
     for row in rows:
         if row["level"] == "district":
             assert by_code[row["parent_code"]]["level"] == "provincial", row["code"]
+
+
+def test_capacity_cells_are_valid(rows: list[dict[str, str]]) -> None:
+    for row in rows:
+        read_specialties(row["specialties"])  # raises on an unknown name
+        read_equipment(row["equipment"])
+        assert row["beds"] == "" or 0 < int(row["beds"]) <= 5000, row["code"]
+        assert (row["latitude"] == "") == (row["longitude"] == ""), row["code"]
+        if row["latitude"]:
+            assert 8.0 <= float(row["latitude"]) <= 23.5, row["code"]
+            assert 102.0 <= float(row["longitude"]) <= 110.0, row["code"]
+
+
+def test_capacity_is_plausible(rows: list[dict[str, str]]) -> None:
+    def capacity(code: str):
+        row = next(r for r in rows if r["code"] == code)
+        return read_specialties(row["specialties"]), read_equipment(row["equipment"])
+
+    for code in ("VN-K", "VN-BM", "VN-CR", "HCM-UB"):
+        for service in ("radiotherapy", "brachytherapy", "pet-ct"):
+            assert offers(*capacity(code), service), (code, service)
+    for row in rows:
+        specialties, equipment = capacity(row["code"])
+        if row["type"] == "lab":
+            assert specialties == ["pathology"] and equipment == {}, row["code"]
+        if row["type"] in ("registry", "death-registration"):
+            assert specialties is None and equipment is None, row["code"]
+        if row["level"] == "district":
+            assert not offers(specialties, equipment, "radiotherapy"), row["code"]

@@ -7,11 +7,17 @@ pathology lab. Each facility also gets the habits of its information system, whi
 its reports: the file format it sends, whether names are split or in one field, written
 without diacritics or in capitals, and whether it already codes provinces after the 2025
 merger.
+
+Capacity (beds, specialties, equipment, location) is that of the demo list for its
+facilities; a province's general hospital gets a capacity drawn plausibly for a provincial
+hospital, and its pathology lab pathology only, from a generator seeded by the facility's
+code (so drawing capacity does not change any other synthetic value).
 """
 
 from __future__ import annotations
 
 import csv
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +26,21 @@ from oncoreg.codes.provinces import provinces
 from oncoreg.services.registry import demo_facilities_file
 from oncoreg.synth.names import region_of_province
 
+CSV_COLUMNS = (
+    "code",
+    "name_vi",
+    "name_en",
+    "province_code",
+    "level",
+    "type",
+    "parent_code",
+    "beds",
+    "specialties",
+    "equipment",
+    "latitude",
+    "longitude",
+)
+CAPACITY = ("beds", "specialties", "equipment", "latitude", "longitude")
 REPORTING_TYPES = ("hospital", "lab", "death-registration")
 PRIORITY = ("VN-K", "VN-CR", "VN-HUE", "HN-UB", "HCM-UB", "VN-K-GPB", "HN-STP", "HCM-STP")
 CENTRAL_BY_REGION = {
@@ -45,6 +66,11 @@ class SynthFacility:
     ascii_names: bool
     upper_names: bool
     codes_2025: bool
+    beds: str = ""  # the capacity columns of the facility CSV, as written there
+    specialties: str = ""
+    equipment: str = ""
+    latitude: str = ""
+    longitude: str = ""
 
 
 def _demo_rows() -> list[dict[str, str]]:
@@ -72,6 +98,7 @@ def _province_rows() -> list[dict[str, str]]:
                     "level": "provincial",
                     "type": kind,
                     "parent_code": f"P{p.code}-DK" if suffix == "GPB" else "",
+                    **_drawn_capacity(f"P{p.code}-{suffix}", kind),
                 }
             )
     return rows
@@ -98,9 +125,30 @@ def facilities(k: int, formats: tuple[str, ...], rng: np.random.Generator) -> li
                 ascii_names=bool(rng.random() < (0.1 if central else 0.35)),
                 upper_names=bool(rng.random() < 0.2),
                 codes_2025=bool(rng.random() < 0.35),
+                **{c: row.get(c) or "" for c in CAPACITY},
             )
         )
     return out
+
+
+def _drawn_capacity(code: str, kind: str) -> dict[str, str]:
+    """A plausible capacity for a synthetic provincial facility, seeded by its code."""
+    if kind == "lab":
+        return {"specialties": "pathology", "equipment": "none"}
+    if kind != "hospital":
+        return {}
+    draw = np.random.default_rng(zlib.crc32(code.encode()))
+    radiotherapy = bool(draw.random() < 0.3)
+    specialties = ["medical-oncology", "surgical-oncology"]
+    specialties += ["radiation-oncology"] if radiotherapy else []
+    specialties += ["pathology"] + (["palliative-care"] if draw.random() < 0.5 else [])
+    equipment = [f"ct:{int(draw.integers(1, 4))}", f"mri:{int(draw.integers(0, 2))}"]
+    equipment += [f"linac:{int(draw.integers(1, 3))}"] if radiotherapy else []
+    return {
+        "beds": str(int(draw.integers(4, 16)) * 100),
+        "specialties": ";".join(specialties),
+        "equipment": ";".join(equipment),
+    }
 
 
 def facility_region(f: SynthFacility) -> str:

@@ -344,8 +344,7 @@ def _write_lifetable(root: Path, span: range) -> None:
 
 
 def _write_facilities(root: Path, facs) -> None:
-    columns = ("code", "name_vi", "name_en", "province_code", "level", "type", "parent_code")
-    rows = {c: [getattr(f, c) for f in facs] for c in columns}
+    rows = {c: [getattr(f, c) for f in facs] for c in facility_mod.CSV_COLUMNS}
     pl.DataFrame(rows).write_csv(root / "facilities.csv")
 
 

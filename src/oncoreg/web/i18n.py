@@ -1,8 +1,9 @@
 """Languages of the pages: English source strings, Vietnamese from a Babel catalog.
 
 The catalog is the gettext ``.po`` files in ``locales/vi/LC_MESSAGES/`` (``messages.po``
-for the registry's pages, one file per network area), read with Babel at first use (no compiled ``.mo`` to build or keep in step). Dates are shown
-dd/mm/yyyy in Vietnamese and ISO in English, formatted by Babel.
+for the registry's pages, one file per network area), read with Babel at first use (no
+compiled ``.mo`` to build or keep in step). Dates are shown dd/mm/yyyy in Vietnamese and
+ISO in English, formatted by Babel.
 """
 
 from __future__ import annotations
