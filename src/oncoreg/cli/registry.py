@@ -81,6 +81,7 @@ def demo(
         _quality_summary(store)
         _link_demo(store)
         _statistics_demo(store, data, synth.years)
+        _network_demo(store)
         password = demo_admin(store)
     finally:
         store.dispose()
@@ -164,6 +165,19 @@ def _statistics_demo(store: Store, data: Path, years: range) -> None:
     show_survival(survival, title=f"Net survival (Pohar Perme), {selection.describe()}")
     survival.write_csv(data / "net_survival.csv")
     console.print(f"written: {data / 'incidence.csv'}, {data / 'net_survival.csv'}")
+
+
+def _network_demo(store: Store) -> None:
+    """The network around the demo registry: trials (with enrolments), tumour boards with
+    cases, referrals between hospitals and research extracts."""
+    from datetime import date
+
+    from oncoreg.network import board_demo, extract_demo, referral_demo, trials
+
+    today = date.today()
+    seeded = (trials, board_demo, referral_demo, extract_demo)
+    done = [module.seed_demo(store, today) for module in seeded]
+    console.print("network: " + "; ".join(done))
 
 
 def _quality_summary(store: Store) -> None:
