@@ -79,9 +79,9 @@ EXAMPLES = {
     "trials enrol": "oncoreg trials enrol HN-UB-2024-07 1042 --facility HN-UB --user lan",
     "trials accrual": "oncoreg trials accrual VN-K-2025-03",
     "trials state": "oncoreg trials state VN-K-2025-03 closed --user lan",
-    "extracts agreement-add": "oncoreg extracts agreement-add OUCRU-2025 --organisation "
-    '"Oxford University Clinical Research Unit" --title "Liver cancer survival" '
-    "--signed 2025-03-01 --variables sex,age_group,region,diagnosis_year --members oxford-lan",
+    "extracts agreement-add": "oncoreg extracts agreement-add OUCRU-2025 --organisation OUCRU "
+    '--title "Liver cancer survival" --signed 2025-03-01 --variables sex,age_group,region '
+    "--members oxford-lan",
     "extracts agreements": "oncoreg extracts agreements --format csv",
     "extracts request": "oncoreg extracts request OUCRU-2025 --variables sex,age_group,region "
     '--years 2018-2022 --sites C22 --purpose "liver cancer survival" --user oxford-lan',

@@ -68,10 +68,8 @@ def agreement_add(
 ) -> None:
     """Record a signed data-sharing agreement.
 
-    Example: oncoreg extracts agreement-add OUCRU-2025 --organisation "Oxford University
-    Clinical Research Unit" --title "Liver cancer survival" --signed 2025-03-01
-    --variables sex,age_group,region,diagnosis_year --members oxford-lan
-    """
+    Example: oncoreg extracts agreement-add OUCRU-2025 --organisation OUCRU --title "Liver cancer survival" --signed 2025-03-01 --variables sex,age_group,region --members oxford-lan
+    """  # noqa: E501 - the example stays on one line to be copied
     with _store() as store:
         agreement = extracts.record_agreement(
             store,
@@ -117,9 +115,8 @@ def request(
 ) -> None:
     """Request an extract on behalf of a partner user.
 
-    Example: oncoreg extracts request OUCRU-2025 --variables sex,age_group,region --years
-    2018-2022 --sites C22 --purpose "liver cancer survival" --user oxford-lan
-    """
+    Example: oncoreg extracts request OUCRU-2025 --variables sex,age_group,region --years 2018-2022 --sites C22 --purpose "liver cancer survival" --user oxford-lan
+    """  # noqa: E501 - the example stays on one line to be copied
     with _store() as store:
         view = extracts.request_extract(
             store,
