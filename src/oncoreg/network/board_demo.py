@@ -30,11 +30,11 @@ DEMO_MEMBERS = (
     ("BS. Đỗ Thị Mai", "palliative-care", "secretary"),
 )
 DEMO_QUESTIONS = (
-    "Operable after neoadjuvant chemotherapy, or chemoradiotherapy first?",
-    "Second-line systemic therapy or best supportive care?",
-    "Is adjuvant radiotherapy indicated after surgery?",
-    "Candidate for a clinical trial?",
-    "Refer for surgery at the central hospital?",
+    "Phẫu thuật sau hóa trị tân bổ trợ, hay hóa xạ trị trước?",
+    "Điều trị toàn thân bước hai hay chăm sóc giảm nhẹ?",
+    "Có chỉ định xạ trị bổ trợ sau phẫu thuật không?",
+    "Người bệnh có phù hợp tham gia thử nghiệm lâm sàng không?",
+    "Chuyển lên bệnh viện trung ương để phẫu thuật?",
 )
 
 
@@ -111,12 +111,12 @@ def _demo_cases(session: Session, board: TumourBoard, today: date) -> int:
         )
         if index < 2:
             case.state, case.recommended_by = BoardCaseState.DISCUSSED, "oncoreg demo"
-            case.recommendation = "Neoadjuvant chemotherapy, then reassess for surgery."
-            case.treatment_plan = "4 cycles, CT after cycle 4, back to this board."
+            case.recommendation = "Hóa trị tân bổ trợ, sau đó đánh giá lại khả năng phẫu thuật."
+            case.treatment_plan = "4 chu kỳ, chụp CT sau chu kỳ 4, trình lại hội đồng."
             case.recommended_at = held.starts_at
         session.add(case)
     held.attendees = [m["id"] for m in _members(session, board.id)]
-    held.minutes = "Two cases discussed; recommendations recorded on each case."
+    held.minutes = "Đã thảo luận hai ca; khuyến nghị được ghi trên từng ca."
     return len(picks)
 
 

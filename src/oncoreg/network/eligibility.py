@@ -34,6 +34,13 @@ from oncoreg.codes.topography import normalise_topography
 from oncoreg.errors import InputError, Problem
 
 TREATMENTS = ("surgery", "radiotherapy", "chemotherapy", "systemic_other")
+# how a treatment is named in reasons and descriptions
+TREATMENT_WORDS = {
+    "surgery": "surgery",
+    "radiotherapy": "radiotherapy",
+    "chemotherapy": "chemotherapy",
+    "systemic_other": "other systemic therapy",
+}
 CRITERIA = (
     "sites",
     "morphology",
@@ -676,7 +683,7 @@ def ecog(highest: int, value: int | None) -> CriterionResult:
 
 def treatment(name: str, required: bool, given: bool | None) -> CriterionResult:
     criterion = f"prior_treatments.{'required' if required else 'excluded'}.{name}"
-    label = name.replace("_", " ")
+    label = TREATMENT_WORDS[name]
     if given is None:
         return _result(
             criterion, None, "%(treatment)s not recorded: check at screening", treatment=label
@@ -723,9 +730,9 @@ def describe(eligibility: Eligibility) -> list[tuple[str, str, dict]]:
     if e.ecog_max is not None:
         add("ecog_max", "ECOG performance status at most %(ecog)s", ecog=e.ecog_max)
     for name in e.required_treatments:
-        add("prior_treatments", "Prior %(treatment)s required", treatment=name.replace("_", " "))
+        add("prior_treatments", "Prior %(treatment)s required", treatment=TREATMENT_WORDS[name])
     for name in e.excluded_treatments:
-        add("prior_treatments", "No prior %(treatment)s", treatment=name.replace("_", " "))
+        add("prior_treatments", "No prior %(treatment)s", treatment=TREATMENT_WORDS[name])
     if e.months_min is not None or e.months_max is not None:
         span = _span(e.months_min, e.months_max)
         add("months_since_diagnosis", "Months since diagnosis: %(span)s", span=span)

@@ -32,10 +32,10 @@ DEMO_STEPS = (
     ("chemotherapy", Urgency.EMERGENCY, ReferralState.SENT, 1, None, None),
 )
 DEMO_REASONS = {
-    ReferralState.COMPLETED: "treatment not available here; please treat and report back",
-    ReferralState.ACCEPTED: "further treatment advised by our tumour board",
-    ReferralState.DECLINED: "specialist assessment requested",
-    ReferralState.SENT: "rapid worsening; please assess",
+    ReferralState.COMPLETED: "chưa có phương pháp điều trị này; đề nghị điều trị, gửi lại kết quả",
+    ReferralState.ACCEPTED: "hội chẩn của bệnh viện đề nghị điều trị tiếp",
+    ReferralState.DECLINED: "đề nghị khám chuyên khoa",
+    ReferralState.SENT: "bệnh tiến triển nhanh; đề nghị đánh giá",
 }
 
 
@@ -95,7 +95,9 @@ def _demo_referral(session, route, case, step, today: date) -> None:
     if accept_after is not None:
         then = sent + timedelta(days=accept_after)
         first = ReferralState.DECLINED if state is ReferralState.DECLINED else None
-        note = "no bed before the needed date; please refer to another centre" if first else None
+        note = (
+            "không còn giường trước ngày cần điều trị; đề nghị chuyển cơ sở khác" if first else None
+        )
         session.add(_event(referral, DEMO_ACTOR, first or ReferralState.ACCEPTED, note, then))
     if visit_after is not None:
         referral.first_visit_date = (sent + timedelta(days=visit_after)).date()
@@ -104,5 +106,5 @@ def _demo_referral(session, route, case, step, today: date) -> None:
         session.add(_event(referral, DEMO_ACTOR, ReferralState.ACCEPTED, note, then))
     if state is ReferralState.COMPLETED:
         then = sent + timedelta(days=visit_after + 5)
-        session.add(_event(referral, DEMO_ACTOR, state, "treatment given; report sent", then))
+        session.add(_event(referral, DEMO_ACTOR, state, "đã điều trị; đã gửi báo cáo", then))
     referral.state = state

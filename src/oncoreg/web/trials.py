@@ -11,6 +11,7 @@ from oncoreg.api.deps import MAX_ID, AuthDep, PrincipalDep, RecordId, StoreDep
 from oncoreg.api.routes.trials import TrialCode
 from oncoreg.errors import InputError
 from oncoreg.network import trials
+from oncoreg.network.eligibility import TREATMENT_WORDS
 from oncoreg.services.access import Permission, own_facility_code, require
 from oncoreg.web.i18n import translator
 from oncoreg.web.render import language, render
@@ -46,7 +47,7 @@ def _words(request: Request) -> dict:
             template = (
                 "Prior %(treatment)s required" if kind == "required" else "No prior %(treatment)s"
             )
-            return _(template, treatment=_(treatment.replace("_", " ")))
+            return _(template, treatment=_(TREATMENT_WORDS[treatment]))
         return _(LABELS.get(name, name))
 
     def title(trial) -> str:
