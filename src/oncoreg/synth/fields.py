@@ -45,6 +45,16 @@ def ascii_text(expr: pl.Expr) -> pl.Expr:
     )
 
 
+def ascii_lookup(values: pl.Series) -> pl.Series:
+    """``ascii_text`` of each value, worked out once per distinct value.
+
+    Names and addresses repeat a lot, and Unicode normalisation is the costliest step of
+    a report; a lookup by value gives the same text for a fraction of the work."""
+    distinct = values.unique().drop_nulls()
+    table = pl.select(distinct.alias("value"), ascii_text(pl.lit(distinct)).alias("ascii"))
+    return values.replace_strict(table["value"], table["ascii"]).alias(f"{values.name}_ascii")
+
+
 def vocabulary_typos(rng, values: np.ndarray, variants: int = 8) -> list[str]:
     """A typo of each value, drawn from a few typos made once per distinct value.
 
@@ -84,14 +94,18 @@ def slips(rng, f: pl.DataFrame, draws: np.ndarray) -> pl.DataFrame:
 
 def name_columns(f: pl.LazyFrame) -> pl.LazyFrame:
     """Names as each facility writes them (ASCII, capitals, middle dropped, one field)."""
+    dropped = u(3) < 0.04
     f = f.with_columns(
-        middle=pl.when(u(3) < 0.04).then(None).otherwise(pl.col("middle").replace("", None))
+        middle=pl.when(dropped).then(None).otherwise(pl.col("middle").replace("", None)),
+        middle_ascii=pl.when(dropped)
+        .then(None)
+        .otherwise(pl.col("middle_ascii").replace("", None)),
     )
     parts = ("family", "middle", "given")
     upper = pl.col("upper") | (u(4) < 0.05)
 
     def written(p: str) -> pl.Expr:
-        text = pl.when("ascii").then(ascii_text(pl.col(p))).otherwise(pl.col(p))
+        text = pl.when("ascii").then(pl.col(f"{p}_ascii")).otherwise(pl.col(p))
         return pl.when(upper).then(text.str.to_uppercase()).otherwise(text).alias(p)
 
     f = f.with_columns([written(p) for p in parts])
@@ -138,7 +152,7 @@ def identity_columns(f: pl.LazyFrame) -> pl.LazyFrame:
         address=pl.when(u(15) >= 0.7)
         .then(None)
         .when("ascii")
-        .then(ascii_text(pl.col("address")))
+        .then("address_ascii")
         .otherwise("address"),
     )
 
@@ -314,7 +328,10 @@ def report_columns(rng, base: pl.DataFrame, closing: date) -> pl.DataFrame:
     """All canonical columns of the chunk's reports (in contract order, text, nulls)."""
     draws = rng.random((base.height, U))
     f = slips(rng, base, draws)
-    f = f.with_columns(pl.Series(f"u{i}", draws[:, i]) for i in range(U))
+    f = f.with_columns(ascii_lookup(f[p]) for p in ("family", "middle", "given"))
+    f = f.with_columns(  # one contiguous copy, then a column per draw without copies
+        pl.Series(f"u{i}", column) for i, column in enumerate(np.ascontiguousarray(draws.T))
+    )
     nos_sites = nos_topography(base["t_topography"])
     lazy = name_columns(f.lazy())
     lazy = identity_columns(lazy)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
 from oncoreg.synth.calibration import mortality, mortality_period, sites
 from oncoreg.synth.tumours import Persons, Tumours
@@ -48,12 +49,19 @@ def excess_hazard(first: Tumours) -> np.ndarray:
     out = np.empty(first.site.size)
     for j, site in enumerate(sites()):
         idx = np.flatnonzero(first.site == j)
-        surv = site.survival
-        mean = float(np.mean(list(surv.values())))
-        s5 = np.array([surv.get(st, surv.get("NA", mean)) for st in first.stage[idx]])
-        s5[first.stage[idx] == "0"] = 0.995
+        stage = pl.Series(first.stage[idx], dtype=pl.String)
+        s5 = stage.replace_strict(
+            {st: _five_year_survival(site.survival, st) for st in stage.unique().to_list()},
+            return_dtype=pl.Float64,
+        ).to_numpy()
         out[idx] = -np.log(np.clip(s5, 1e-3, 0.9999)) / 5.0
     return out
+
+
+def _five_year_survival(surv: dict[str, float], stage: str) -> float:
+    if stage == "0":
+        return 0.995
+    return surv.get(stage, surv.get("NA", float(np.mean(list(surv.values())))))
 
 
 def background_years(rng, persons: Persons, diagnosis: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from oncoreg.codes.provinces import province, to_2025
-from oncoreg.synth import identity, names
+from oncoreg.synth import fields, identity, names
 from oncoreg.synth.outcomes import Outcomes
 from oncoreg.synth.tumours import Persons
 
@@ -20,30 +20,34 @@ def dates(values: np.ndarray) -> pl.Series:
     return pl.Series(values.astype("datetime64[D]")).cast(pl.Date)
 
 
-def _lookup(codes: np.ndarray, fn) -> pl.Series:
-    series = pl.Series(codes.astype(str))
-    mapping = {c: fn(c) for c in series.unique().to_list()}
-    return series.replace_strict(mapping, return_dtype=pl.String)
+def _lookup(codes: pl.Series, fn) -> pl.Series:
+    mapping = {c: fn(c) for c in codes.unique().to_list()}
+    return codes.replace_strict(mapping, return_dtype=pl.String)
+
+
+def _text(values: np.ndarray) -> pl.Series:
+    """A NumPy array of short codes as a Polars text column (one conversion per value)."""
+    return pl.Series(values.tolist(), dtype=pl.String)
 
 
 def person_frame(rng, persons: Persons, fate: Outcomes) -> pl.DataFrame:
     """One row per person: identity, province of both eras, region, outcome."""
-    province_2004 = pl.Series(persons.province.astype(str))
-    region = _lookup(persons.province, names.region_of_province)
+    province_2004 = _text(persons.province)
+    region = _lookup(province_2004, names.region_of_province)
     family, middle, given = names.draw_names(rng, persons.sex, region.to_numpy())
-    sex = pl.Series(persons.sex.astype(str))
+    sex = _text(persons.sex)
     birth = dates(persons.birth)
-    place = _lookup(persons.province, lambda c: province(c, era="2004").name_vi)
-    return pl.DataFrame(
+    place = _lookup(province_2004, lambda c: province(c, era="2004").name_vi)
+    frame = pl.DataFrame(
         {
             "sex": sex,
             "birth": birth,
             "province_2004": province_2004,
-            "province_2025": _lookup(persons.province, to_2025),
+            "province_2025": _lookup(province_2004, to_2025),
             "region": region,
-            "family": pl.Series(family.tolist(), dtype=pl.String),
-            "middle": pl.Series(middle.tolist(), dtype=pl.String),
-            "given": pl.Series(given.tolist(), dtype=pl.String),
+            "family": pl.Series(family, dtype=pl.String),
+            "middle": pl.Series(middle, dtype=pl.String),
+            "given": pl.Series(given, dtype=pl.String),
             "national_id": identity.national_ids(rng, province_2004, sex, birth.dt.year()),
             "insurance": identity.insurance_numbers(rng, province_2004),
             "phone": identity.phones(rng, sex.len()),
@@ -51,6 +55,7 @@ def person_frame(rng, persons: Persons, fate: Outcomes) -> pl.DataFrame:
             "death": dates(fate.death),
             "last_contact": dates(fate.last_contact),
             "cancer_death": fate.cancer_death,
-            "other_cause": pl.Series(fate.cause.tolist(), dtype=pl.String).replace("", None),
+            "other_cause": pl.Series(fate.cause, dtype=pl.String).replace("", None),
         }
     )
+    return frame.with_columns(fields.ascii_lookup(frame["address"]))

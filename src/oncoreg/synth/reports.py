@@ -76,7 +76,8 @@ def _choose(rng, candidates: np.ndarray, n: int) -> np.ndarray:
 
 def _grouped(keys: np.ndarray, rows: np.ndarray, size: int):
     """Yield (key, rows with that key) for integer keys 0..size-1, one sort in all."""
-    order = rows[np.argsort(keys[rows], kind="stable")]
+    # small keys: a stable sort of 16-bit integers is a radix sort
+    order = rows[np.argsort(keys[rows].astype(np.int16), kind="stable")]
     bounds = np.concatenate([[0], np.cumsum(np.bincount(keys[rows], minlength=size))])
     for key in range(size):
         if bounds[key + 1] > bounds[key]:
@@ -125,7 +126,7 @@ def assign_roles(
     tumour = np.concatenate([rows for rows, _, _ in parts])
     facility = np.concatenate([chosen[rows] for rows, chosen, _ in parts])
     role = np.concatenate([np.full(rows.size, code, dtype=np.int8) for rows, _, code in parts])
-    order = np.lexsort((role, tumour))
+    order = np.argsort(tumour * len(ROLE_NAMES) + role)  # a tumour has each role once
     names = np.asarray(ROLE_NAMES, dtype=object)
     return Roles(tumour[order], facility[order], names[role[order]])
 
@@ -148,7 +149,7 @@ def numbering(roles: Roles, diagnosis: np.ndarray) -> pl.DataFrame:
 
 def tumour_frame(t: Tumours, causes: np.ndarray) -> pl.DataFrame:
     def text(values: np.ndarray) -> pl.Series:
-        return pl.Series(values.tolist(), dtype=pl.String)
+        return pl.Series(values, dtype=pl.String)
 
     return pl.DataFrame(
         {

@@ -97,9 +97,15 @@ def _persons(rng, year, sex_index, age_group) -> tuple[Persons, np.ndarray]:
 
 
 def _categorical(rng, dist: dict[str, float], size: int) -> np.ndarray:
+    keys, codes = _categorical_codes(rng, dist, size)
+    return keys[codes]
+
+
+def _categorical_codes(rng, dist: dict[str, float], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Draws from ``dist`` as (its keys, an index into them per draw)."""
     keys = list(dist)
     p = np.array([dist[k] for k in keys], dtype=float)
-    return np.asarray(keys, dtype=object)[rng.choice(len(keys), size, p=p / p.sum())]
+    return np.asarray(keys, dtype=object), rng.choice(len(keys), size, p=p / p.sum())
 
 
 def describe(rng, person, site_index, diagnosis, sex_of_person) -> Tumours:
@@ -127,18 +133,19 @@ def describe(rng, person, site_index, diagnosis, sex_of_person) -> Tumours:
 def _fill_site(rng, site: Site, idx, topo, morph, basis, grade, stage, lat) -> None:
     m = idx.size
     topo[idx] = _categorical(rng, site.topography, m)
-    b = _categorical(rng, site.basis, m)
-    basis[idx] = b
-    mo = _categorical(rng, site.morphology, m)
-    non_mv = np.isin(b, NON_MV)
-    keep = np.isin(mo, site.clinical) & (rng.random(m) < 0.5)
-    mo[non_mv & ~keep] = "8000/3"
+    basis_keys, b = _categorical_codes(rng, site.basis, m)
+    basis[idx] = basis_keys[b]
+    non_mv = np.isin(basis_keys, NON_MV)[b]
+    vocab, mo = _categorical_codes(rng, site.morphology, m)
+    keep = np.isin(vocab, site.clinical)[mo] & (rng.random(m) < 0.5)
+    vocab, mo = np.append(vocab, "8000/3"), np.where(non_mv & ~keep, vocab.size, mo)
     if site.in_situ:
         insitu = (rng.random(m) < site.in_situ) & ~non_mv
-        mo[insitu] = np.array([c[:4] + "/2" for c in mo[insitu]], dtype=object)
-    morph[idx] = mo
-    grade[idx] = _grades(rng, mo, non_mv)
-    stage[idx] = _stages(rng, site, m, mo)
+        in_situ_forms = np.array([c[:4] + "/2" for c in vocab], dtype=object)
+        vocab, mo = np.append(vocab, in_situ_forms), np.where(insitu, mo + vocab.size, mo)
+    morph[idx] = vocab[mo]
+    grade[idx] = _grades(rng, vocab, mo, non_mv)
+    stage[idx] = _stages(rng, site, m, vocab, mo)
     lat[idx] = _laterality(rng, site, m)
 
 
@@ -162,30 +169,34 @@ NK_CELL = ("9719", "9948")
 UNDIFFERENTIATED = ("8020", "8021", "8082")
 
 
-def _grades(rng, morph, non_mv) -> np.ndarray:
+def _grades(rng, vocab, codes, non_mv) -> np.ndarray:
     """Grade by histology as a pathologist codes it: differentiation 1-3 for solid tumours,
     4 for undifferentiated carcinomas, cell lineage (T 5, B 6, NK 8) for lymphomas and
-    leukaemias, 9 (not determined) for in situ tumours and non-microscopic diagnoses."""
-    histology = np.array([c[:4] for c in morph], dtype=object)
+    leukaemias, 9 (not determined) for in situ tumours and non-microscopic diagnoses.
+    ``vocab[codes]`` are the morphologies (each rule is decided once per distinct code)."""
+    histology = np.array([c[:4] for c in vocab], dtype=object)
     haem = np.array([h[:2] in ("95", "96", "97", "98", "99") for h in histology])
-    g = rng.choice(
-        np.array(["1", "2", "3", "9"], dtype=object), morph.size, p=[0.2, 0.4, 0.25, 0.15]
-    )
-    lineage = rng.choice(np.array(["6", "9"], dtype=object), morph.size, p=[0.75, 0.25])
-    lineage[np.isin(histology, T_CELL)] = "5"
-    lineage[np.isin(histology, NK_CELL)] = "8"
-    g[haem] = lineage[haem]
-    g[np.isin(histology, UNDIFFERENTIATED)] = "4"
-    g[np.array([c.endswith("/2") for c in morph]) | non_mv] = "9"
+    size = codes.size
+    g = rng.choice(np.array(["1", "2", "3", "9"], dtype=object), size, p=[0.2, 0.4, 0.25, 0.15])
+    lineage = rng.choice(np.array(["6", "9"], dtype=object), size, p=[0.75, 0.25])
+    lineage[np.isin(histology, T_CELL)[codes]] = "5"
+    lineage[np.isin(histology, NK_CELL)[codes]] = "8"
+    g[haem[codes]] = lineage[haem[codes]]
+    g[np.isin(histology, UNDIFFERENTIATED)[codes]] = "4"
+    g[_in_situ(vocab)[codes] | non_mv] = "9"
     return g
 
 
-def _stages(rng, site: Site, m: int, morph) -> np.ndarray:
+def _in_situ(vocab) -> np.ndarray:
+    return np.array([c.endswith("/2") for c in vocab], dtype=bool)
+
+
+def _stages(rng, site: Site, m: int, vocab, codes) -> np.ndarray:
     if not site.stage:
         return np.full(m, "NA", dtype=object)
     out = _categorical(rng, site.stage, m)
     out[rng.random(m) < site.unknown_stage] = ""
-    out[np.array([c.endswith("/2") for c in morph])] = "0"
+    out[_in_situ(vocab)[codes]] = "0"
     return out
 
 
