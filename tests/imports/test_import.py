@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -48,6 +49,25 @@ def test_import_counts_add_up_and_rejects_are_listed(store, one_csv, synth_dir):
         if (f, r) not in rejected_ids
     ]
     assert in_csv.height >= 5 and missed == []
+
+
+def test_raw_rows_are_kept_as_cells_with_the_header_once_on_the_batch(store, one_csv):
+    """A stored report's raw record is its row's cells; with the batch's header it is the
+    row as read, cell for cell; the rejects file shows it as an object."""
+    summary = import_file(store, one_csv)
+    header = pl.read_csv(one_csv, infer_schema=False, n_rows=0).columns
+    with store.session() as s:
+        keys = s.scalar(select(ImportBatch.raw_columns))
+        source = s.scalars(select(Source).order_by(Source.id)).first()
+        raw, report_id, row = source.raw, source.report_id, source.row_number
+    assert keys == header
+    cells = dict(zip(keys, json.loads(raw), strict=True))
+    as_read = pl.read_csv(one_csv, infer_schema=False).row(row - 2, named=True)
+    assert cells["report_id"] == report_id
+    assert cells == {k: v or "" for k, v in as_read.items()}
+    with summary.rejects_path.open(encoding="utf-8") as handle:
+        rejected = next(csv.DictReader(handle))
+    assert json.loads(rejected["raw"])["report_id"] == rejected["report_id"]
 
 
 def test_reimport_is_a_no_op_and_a_correction_is_an_audited_update(store, one_csv, tmp_path):

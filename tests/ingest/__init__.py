@@ -31,7 +31,8 @@ class Written:
 
 def synth_registry(out: Path) -> tuple[Path, list[Written]]:
     """Generate the synthetic registry of the task (300 persons, 12 facilities, all four
-    formats) into ``out``, capturing the frame behind every file written."""
+    formats) into ``out``, capturing the frame behind every file written (CSV files are
+    cut from one CSV text a year: ``CsvLines.write``; the other formats: ``_writer``)."""
     # the module (``oncoreg.synth.generate`` as an attribute is the re-exported function)
     generate_module = importlib.import_module("oncoreg.synth.generate")
     written: list[Written] = []
@@ -54,8 +55,16 @@ def synth_registry(out: Path) -> tuple[Path, list[Written]]:
 
         return wrapper
 
+    csv_write = generate_module.CsvLines.write
+
+    def capturing_csv(lines, path: Path, rows: int) -> None:
+        part = lines.frame.slice(lines.next_row, rows)
+        csv_write(lines, path, rows)
+        written.append(Written("csv", out / path.relative_to(partial), part.select(NAMES)))
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(generate_module, "_writer", capturing)
+        patch.setattr(generate_module.CsvLines, "write", capturing_csv)
         generate_module.generate(
             persons=300,
             years="2023-2024",

@@ -51,8 +51,8 @@ def test_canonical_csv_round_trip(reports, tmp_path):
     assert result.frame.select(NAMES).equals(nfc(reports))
     assert result.frame["_row"].to_list() == [2, 3, 4, 5, 6]
     assert set(result.frame["_file"]) == {str(path)}
-    raw = json.loads(result.frame["_raw"][0])
-    assert list(raw) == list(NAMES)
+    assert result.raw_columns == list(NAMES)
+    raw = dict(zip(result.raw_columns, json.loads(result.frame["_raw"][0]), strict=True))
     assert raw["report_id"] == "R-001" and raw["family_name"] == ""
 
 
@@ -361,3 +361,23 @@ def test_fast_parser_leaves_irregular_files_to_the_careful_one(body):
     from oncoreg.ingest.read_csv import fast_parse
 
     assert fast_parse("report_id,facility_code,address\n" + body, ",") is None
+
+
+_CELL = st.text(alphabet=st.sampled_from(list('ab"\\:,c1{}[] ếđ\t')), max_size=12)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cells=st.lists(_CELL, min_size=3, max_size=3))
+def test_raw_record_is_the_row_cell_for_cell(cells, tmp_path):
+    """The raw JSON array decodes to the row's cells exactly, whatever quotes, backslashes
+    or key-like text (``"c1":``) they hold."""
+    path = tmp_path / "tricky.csv"
+    row = {"report_id": "R-1", "facility_code": "VN-K", "address": cells[0]}
+    row |= {"phone": cells[1], "(extra)": cells[2]}
+    pl.DataFrame([row]).write_csv(path)
+    result = read_reports(path)
+    raw = json.loads(result.frame["_raw"][0])
+    as_read = pl.read_csv(path, infer_schema=False).fill_null("").row(0, named=True)
+    assert dict(zip(result.raw_columns, raw, strict=True)) == as_read

@@ -342,9 +342,11 @@ def table_result(table: Table, profile: Profile | None, facility: str | None) ->
         _raw_json(table),
     )
     records = frame.height + len(table.problems)
-    return make_result(
+    result = make_result(
         table.path, table.format, frame, table.problems, table.warnings, records, cleaned=True
     )
+    result.raw_columns = raw_keys(table.header, table.letters)
+    return result
 
 
 def _drop_blank_rows(table: Table) -> Table:
@@ -484,12 +486,21 @@ def _count_bad_dates(table: Table, index: int, series: pl.Series) -> None:
         )
 
 
+_KEY = r'"c\d+":'  # a key of the encoded row object (cells are named c0, c1, ...)
+
+
 def _raw_json(table: Table) -> pl.Series:
-    keys = raw_keys(table.header, table.letters)
-    if not keys:
-        return pl.Series("_raw", ["{}"] * table.cells.height, dtype=pl.String)
-    fields = [pl.col(f"c{i}").alias(key) for i, key in enumerate(keys)]
-    raw = table.cells.select(pl.struct(fields).struct.json_encode().alias("_raw"))
+    """Each row's cells as a JSON array in the file's column order (the keys, the header,
+    are kept once: ``ReadResult.raw_columns``, stored on the import batch).
+
+    Polars encodes the row as an object keyed by the cell columns' names (``c0``,
+    ``c1``...), then the keys are cut out: a quote inside a value is escaped, so the
+    pattern meets only keys. (Several times faster than encoding a list column.)"""
+    if not table.cells.width:
+        return pl.Series("_raw", ["[]"] * table.cells.height, dtype=pl.String)
+    encoded = pl.struct(table.cells.columns).struct.json_encode().str.replace_all(_KEY, "")
+    inner = encoded.str.strip_prefix("{").str.strip_suffix("}")
+    raw = table.cells.select(pl.concat_str([pl.lit("["), inner, pl.lit("]")]).alias("_raw"))
     return raw.to_series()
 
 

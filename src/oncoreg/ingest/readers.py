@@ -72,10 +72,14 @@ class ReadResult:
         frame: the canonical columns (text, null = unknown, in ``NAMES`` order), then
             ``_file`` (the file, for NDJSON ``file:line``), ``_row`` (spreadsheet row
             number with the header as 1; FHIR: the ``Bundle.entry`` index; NAACCR: the
-            Tumor's ordinal in the file) and ``_raw`` (the source record as compact JSON).
+            Tumor's ordinal in the file) and ``_raw`` (the source record as compact JSON:
+            for CSV and Excel an array of the row's cells in column order, whose keys are
+            ``raw_columns``; for FHIR and NAACCR the record's own structure).
         problems: records that could not become a row, with file and row.
         warnings: what was read but left out or kept as given (names and counts only).
         records: records seen (rows, Conditions, Tumors): ``frame.height + len(problems)``.
+        raw_columns: the keys of the CSV and Excel raw arrays: the header (a blank header
+            cell as ``(column X)``); None for the other formats.
     """
 
     path: Path
@@ -84,6 +88,7 @@ class ReadResult:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     records: int = 0
+    raw_columns: list[str] | None = None
 
 
 # --- Shared by the format readers -------------------------------------------------------

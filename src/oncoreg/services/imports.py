@@ -9,6 +9,7 @@ stored with their findings, which a registrar can confirm.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from sqlalchemy import delete, insert, literal, select
 from oncoreg.checks.engine import run as run_checks
 from oncoreg.errors import Problem
 from oncoreg.ingest.normalise import for_checks, normalise
-from oncoreg.ingest.readers import read_reports
+from oncoreg.ingest.readers import ReadResult, read_reports, to_json
 from oncoreg.model import AuditAction, RecordStatus
 from oncoreg.services import source_rows
 from oncoreg.services.csvfiles import write_csv
@@ -107,7 +108,7 @@ def import_file(
         clock.lap("store")
     clock.lap("commit")
     if summary.rejected and not dry_run:
-        summary.rejects_path = _write_rejects(path, rejected, findings, read.problems)
+        summary.rejects_path = _write_rejects(path, rejected, findings, read)
     clock.lap("rejects")
     summary.seconds = clock.laps
     return summary
@@ -205,6 +206,7 @@ def _store(session, summary, parts, findings, facilities, path, read, profile) -
         file_hash=source_rows.file_hash(path),
         format=read.format,
         profile=getattr(profile, "name", None),
+        raw_columns=read.raw_columns,
         rows_read=summary.rows_read,
     )
     session.add(batch)
@@ -301,9 +303,10 @@ def _store_findings(session, findings: pl.DataFrame, ids: pl.DataFrame) -> None:
 
 
 def _write_rejects(
-    path: Path, rejected: pl.DataFrame, findings: pl.DataFrame, problems: list[Problem]
+    path: Path, rejected: pl.DataFrame, findings: pl.DataFrame, read: ReadResult
 ) -> Path:
-    """``<file>.rejects.csv``: each rejected row as read, with every reason."""
+    """``<file>.rejects.csv``: each rejected row as read (its raw record as a JSON object),
+    with every reason."""
     from oncoreg.ingest.canonical import NAMES
 
     reasons = (
@@ -323,12 +326,12 @@ def _write_rejects(
         {
             "row": r["_row"],
             **{n: r[n] for n in NAMES},
-            "raw": r.get("_raw"),
+            "raw": _raw_record(r.get("_raw"), read.raw_columns),
             "reasons": r["reasons"],
         }
         for r in rows.iter_rows(named=True)
     ]
-    out += [{"row": p.row, "reasons": f"{p.field or ''}: {p.message}"} for p in problems]
+    out += [{"row": p.row, "reasons": f"{p.field or ''}: {p.message}"} for p in read.problems]
     target = (
         (path.parent / f"{path.name}.rejects.csv")
         if path.is_dir()
@@ -354,3 +357,10 @@ def summary_lines(summary: ImportSummary) -> list[str]:
     if summary.rejects_path:
         lines.append(f"rejected rows and reasons: {summary.rejects_path}")
     return lines
+
+
+def _raw_record(raw: str | None, keys: list[str] | None) -> str | None:
+    """A raw record as a JSON object: a CSV or Excel row's cells named by the header."""
+    if raw is None or keys is None:
+        return raw
+    return to_json(dict(zip(keys, json.loads(raw), strict=True)))

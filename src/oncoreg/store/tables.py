@@ -265,6 +265,8 @@ class ImportBatch(Base):
     file_hash: Mapped[str] = mapped_column(String(64), index=True)
     format: Mapped[str] = mapped_column(String(16))
     profile: Mapped[str | None] = mapped_column(String(64))
+    # the keys of its sources' raw arrays (CSV and Excel: the file's header)
+    raw_columns: Mapped[list | None] = mapped_column(JSON)
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
