@@ -8,7 +8,7 @@ Create Date: 2026-12-07
 A CSV or Excel report's raw record was a JSON object with the header as its keys, which
 repeated the header in every row (about 60% of a stored report). New imports store the
 row's cells as a JSON array and the header once in ``import_batches.raw_columns``; rows
-imported before keep their objects (both forms are read back as objects).
+imported before keep their objects (their batch has no ``raw_columns``).
 """
 
 from __future__ import annotations
