@@ -39,38 +39,61 @@ BAD_TOPOGRAPHY = ("C14.1", "C26.2", "C39.1")
 BAD_MORPHOLOGY = ("8599", "8888", "9999")
 
 
-def inject(rng, frame: pl.DataFrame, share: float) -> tuple[pl.DataFrame, np.ndarray]:
-    """Make about ``share`` of the reports invalid; returns the frame and the kind per report."""
+def inject(
+    rng, frame: pl.DataFrame, share: float, order: np.ndarray | None = None
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """Make about ``share`` of the reports invalid; returns the frame and the kind per report.
+
+    Without ``order`` the reports are the frame's rows. With it, report ``order[j]`` is the
+    frame's row ``j``: the draws and the kinds follow the reports, the edits go to their rows.
+    """
     n = frame.height
+    at = _positions(order, n)
     kind = np.full(n, "", dtype=object)
     rows = np.flatnonzero(rng.random(n) < share)
     kind[rows] = np.asarray(KINDS, dtype=object)[rng.integers(0, len(KINDS), rows.size)]
     sex_rows = rows[kind[rows] == "sex-site-conflict"]
-    topo = frame["topography"].gather(sex_rows).to_list()
+    topo = frame["topography"].gather(at[sex_rows]).to_list()
     opposite = [SEX_SPECIFIC.get(str(t)[:3]) for t in topo]
     fallback = np.array([o is None for o in opposite], dtype=bool)
     kind[sex_rows[fallback]] = "unknown-topography"
     age_rows = rows[kind[rows] == "age-mismatch"]  # detectable only against a birth date
-    no_birth = np.array(frame["birth_date"].gather(age_rows).is_null().to_list(), dtype=bool)
+    no_birth = np.array(frame["birth_date"].gather(at[age_rows]).is_null().to_list(), dtype=bool)
     kind[age_rows[no_birth]] = "unknown-morphology"
-    touched = (
-        "diagnosis_date",
-        "last_contact_date",
-        "birth_date",
-        "sex",
-        "topography",
-        "morphology",
-        "age_at_diagnosis",
-    )
     rows = np.flatnonzero(kind != "")
-    sub = {name: np.asarray(frame[name].gather(rows).to_list(), dtype=object) for name in touched}
-    _apply(rng, sub, kind[rows])
+    return _edit(rng, frame, kind, at[rows]), kind
+
+
+TOUCHED = (
+    "diagnosis_date",
+    "last_contact_date",
+    "birth_date",
+    "sex",
+    "topography",
+    "morphology",
+    "age_at_diagnosis",
+)
+
+
+def _positions(order: np.ndarray | None, n: int) -> np.ndarray:
+    """The frame row of each report: the inverse permutation of ``order``."""
+    if order is None:
+        return np.arange(n)
+    at = np.empty(n, dtype=np.int64)
+    at[np.asarray(order)] = np.arange(n)
+    return at
+
+
+def _edit(rng, frame: pl.DataFrame, kind: np.ndarray, at: np.ndarray) -> pl.DataFrame:
+    """Apply the errors of ``kind`` (of the reports with one) to the frame rows ``at``."""
+    sub = {name: np.asarray(frame[name].gather(at).to_list(), dtype=object) for name in TOUCHED}
+    _apply(rng, sub, kind[kind != ""])
     updates = []
-    for name in touched:
+    for name in TOUCHED:
         series = frame[name].clone()
-        series.scatter(rows, pl.Series(sub[name].tolist(), dtype=pl.String))
+        series.scatter(at, pl.Series(sub[name].tolist(), dtype=pl.String))
         updates.append(series)
-    return frame.with_columns(updates), kind
+    return frame.with_columns(updates)
 
 
 def _apply(rng, c: dict[str, np.ndarray], kind: np.ndarray) -> None:

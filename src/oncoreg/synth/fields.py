@@ -78,6 +78,16 @@ def _slipped(rng, series: pl.Series, mask: np.ndarray, fn, *extra: pl.Series) ->
     return out
 
 
+def _ascii_after_slips(base: pl.DataFrame, f: pl.DataFrame, part: str) -> pl.Series:
+    """The ASCII spelling of a name part (``base`` holds it for the true names): looked up
+    again only for the names a slip changed."""
+    changed = np.flatnonzero((f[part] != base[part]).to_numpy())
+    spelt = base[f"{part}_ascii"].clone()
+    if changed.size:
+        spelt.scatter(changed, ascii_lookup(f[part].gather(changed)))
+    return spelt
+
+
 def slips(rng, f: pl.DataFrame, draws: np.ndarray) -> pl.DataFrame:
     """The rare slips that need Python: name typos and variants, ID typos, new phones."""
     from oncoreg.synth.identity import phones
@@ -324,14 +334,20 @@ def outcome_columns(f: pl.LazyFrame, closing: date) -> pl.LazyFrame:
     )
 
 
-def report_columns(rng, base: pl.DataFrame, closing: date) -> pl.DataFrame:
-    """All canonical columns of the chunk's reports (in contract order, text, nulls)."""
+def report_columns(
+    rng, base: pl.DataFrame, closing: date, order: pl.Series | None = None
+) -> pl.DataFrame:
+    """All canonical columns of the chunk's reports (in contract order, text, nulls).
+
+    The draws follow the rows of ``base``; ``order`` (positions in ``base``) gives the
+    order of the returned rows."""
     draws = rng.random((base.height, U))
     f = slips(rng, base, draws)
-    f = f.with_columns(ascii_lookup(f[p]) for p in ("family", "middle", "given"))
-    f = f.with_columns(  # one contiguous copy, then a column per draw without copies
-        pl.Series(f"u{i}", column) for i, column in enumerate(np.ascontiguousarray(draws.T))
-    )
+    f = f.with_columns(_ascii_after_slips(base, f, p) for p in ("family", "given"))
+    # a column per draw, each copied straight from the strided view (no transposed copy)
+    f = f.with_columns(pl.Series(f"u{i}", draws[:, i]) for i in range(U))
+    if order is not None:  # each row takes its draws along
+        f = f[order]
     nos_sites = nos_topography(base["t_topography"])
     lazy = name_columns(f.lazy())
     lazy = identity_columns(lazy)
@@ -345,4 +361,10 @@ def report_columns(rng, base: pl.DataFrame, closing: date) -> pl.DataFrame:
             pl.col("first_treatment_date") <= pl.col("last_contact_date")
         ).then("first_treatment_date")
     )
-    return lazy.select([pl.col(n).cast(pl.String).replace("", None) for n in NAMES]).collect()
+    return lazy.select([_text_or_null(n) for n in NAMES]).collect()
+
+
+def _text_or_null(name: str) -> pl.Expr:
+    """The column as text, empty text as null (cheaper than ``replace("", None)``)."""
+    text = pl.col(name).cast(pl.String)
+    return pl.when(text != "").then(text)

@@ -127,15 +127,16 @@ def generate(
     second = tumour_mod.second_primaries(rng, people, first, closing, fate.last_contact)
     all_tumours = tumour_mod.concat(first, second)
     _dco_dates(all_tumours, fate)
-    facs = facility_mod.facilities(facilities, formats, rng)
-    causes = _cause_codes(all_tumours, people)
     out = Path(out)
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "truth").mkdir(parents=True)
-    plan = report_mod.plan(rng, people, all_tumours, fate, facs, causes)
     with ThreadPoolExecutor(max_workers=1) as writer:
-        truth = writer.submit(_write_truth, tmp, plan, all_tumours, causes)
+        # the tumour frame needs no random draws: built in the background meanwhile
+        tumours = writer.submit(_tumour_frame, all_tumours, people)
+        facs = facility_mod.facilities(facilities, formats, rng)
+        plan = report_mod.plan(rng, people, all_tumours, fate, facs, tumours)
+        truth = writer.submit(_write_truth, tmp, plan, all_tumours)
         files, reports, invalid = _write_reports(
             writer, rng, tmp, plan, facs, formats, closing, invalid_share
         )
@@ -153,33 +154,36 @@ def generate(
 
 
 def _write_reports(writer, rng, root: Path, plan, facs, formats, closing, invalid_share):
-    """Build the reports one year at a time; write each year's files in the background
-    ``writer`` thread while the next year is built (the writers run in Rust or C and
-    release the GIL). Files, their order and their bytes do not depend on the thread."""
+    """Build the reports one year at a time, already in file order; write each year's files
+    and truth rows in the background ``writer`` thread while the next year is built (the
+    writers run in Rust or C and release the GIL). Files, their order and their bytes do
+    not depend on the thread."""
     counts = dict.fromkeys(formats, 0)
     total = invalid = 0
     with (root / "truth" / "reports.csv").open("w", encoding="utf-8", newline="") as truth_file:
-        pending = None
+        pending = []
         for year in np.unique(plan.report_year):
             rows = np.flatnonzero(plan.report_year == year)
-            frame, truth = report_mod.chunk(rng, plan, rows, closing)
-            frame, injected = errors.inject(rng, frame, invalid_share)
+            order = _file_order(plan, facs, rows)
+            frame, truth = report_mod.chunk(rng, plan, rows, closing, pl.Series(order))
+            frame, injected = errors.inject(rng, frame, invalid_share, order)
             truth = truth.with_columns(
                 injected_error=pl.Series(injected.tolist(), dtype=pl.String).replace("", None)
             )
-            truth.write_csv(truth_file, include_header=total == 0)
-            if pending is not None:
-                pending.result()
-            order = _file_order(plan, facs, rows)
-            pending = writer.submit(_write_year, root, facs, year, frame, order, counts)
+            for job in pending:
+                job.result()
+            pending = [
+                writer.submit(truth.write_csv, truth_file, include_header=total == 0),
+                writer.submit(_write_year, root, facs, year, frame, counts),
+            ]
             total += frame.height
             invalid += int((injected != "").sum())
-        if pending is not None:
-            pending.result()
+        for job in pending:
+            job.result()
     return counts, total, invalid
 
 
-def _file_order(plan, facs, rows: np.ndarray) -> pl.Series:
+def _file_order(plan, facs, rows: np.ndarray) -> np.ndarray:
     """The order of a year's reports in the files: by facility code, then report ID.
 
     Sorts integers (the rank of the facility code, the report number) instead of the text:
@@ -188,13 +192,12 @@ def _file_order(plan, facs, rows: np.ndarray) -> pl.Series:
     rank = np.empty(codes.size, dtype=np.int64)
     rank[np.argsort(codes, kind="stable")] = np.arange(codes.size)
     seq = plan.numbers["report_seq"].to_numpy()[rows]
-    return pl.Series(np.lexsort((seq, rank[plan.roles.facility[rows]])))
+    return np.lexsort((seq, rank[plan.roles.facility[rows]]))
 
 
-def _write_year(root: Path, facs, year, frame: pl.DataFrame, order, counts) -> None:
-    """Write one year's reports, one file (or folder) per facility in its format."""
+def _write_year(root: Path, facs, year, frame: pl.DataFrame, counts) -> None:
+    """Write one year's reports (in file order), one file (or folder) per facility."""
     fmt_of = {f.code: f.format for f in facs}
-    frame = frame[order]
     bounds = frame.select(pl.col("facility_code").rle()).unnest("facility_code")
     lengths, codes = bounds["len"].to_list(), bounds["value"].to_list()
     formats = [fmt_of[code] for code in codes]
@@ -258,7 +261,11 @@ def _dco_dates(t, fate) -> None:
     t.diagnosis[dco[~alive]] = death[~alive]
 
 
-def _cause_codes(t, people) -> np.ndarray:
+def _tumour_frame(t, people) -> pl.DataFrame:
+    return report_mod.tumour_frame(t, _cause_codes(t, people))
+
+
+def _cause_codes(t, people) -> pl.Series:
     from oncoreg.codes.icd10 import to_icd10
 
     def convert(pair: str) -> str:
@@ -280,7 +287,7 @@ def _cause_codes(t, people) -> np.ndarray:
         .to_series()
     )
     mapping = {k: convert(k) for k in keys.unique().to_list()}
-    return np.asarray(keys.replace_strict(mapping, return_dtype=pl.String).to_list(), dtype=object)
+    return keys.replace_strict(mapping, return_dtype=pl.String)
 
 
 def _writer(fmt: str):
@@ -314,7 +321,7 @@ def _writer(fmt: str):
     return {"csv": csv, "xlsx": xlsx, "fhir": fhir, "naaccr": naaccr}[fmt]
 
 
-def _write_truth(root: Path, plan, t, causes) -> None:
+def _write_truth(root: Path, plan, t) -> None:
     folder = root / "truth"
     site_ids = np.array([s.id for s in sites()], dtype=object)
     tumours = plan.tumours

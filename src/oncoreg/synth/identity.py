@@ -85,22 +85,37 @@ def phones(rng, n: int) -> pl.Series:
     return frame.select(pl.concat_str(["p", "d"])).to_series()
 
 
-def addresses(rng, province_names: pl.Series) -> pl.Series:
+def addresses(rng, province_names: pl.Series) -> pl.DataFrame:
+    """Street addresses (``address``) and the same without diacritics (``address_ascii``,
+    as :func:`oncoreg.synth.fields.ascii_text` writes them), built from ASCII parts."""
+    from oncoreg.synth.fields import ascii_lookup
+
     n = province_names.len()
+    urban, number = rng.random(n) < 0.45, rng.integers(1, 300, n)
+    street = rng.integers(0, len(STREETS), n)
+    streets = pl.Series("street", STREETS, dtype=pl.String)
     frame = pl.DataFrame(
         {
-            "urban": rng.random(n) < 0.45,
-            "number": rng.integers(1, 300, n),
-            "street": _pick(rng, STREETS, n),
+            "urban": urban,
+            "number": number,
+            "street": streets.gather(street),
+            "street_ascii": ascii_lookup(streets).gather(street),
             "village": rng.integers(1, 15, n),
             "province": province_names,
+            "province_ascii": ascii_lookup(province_names.alias("province")),
         }
     )
+    return frame.select(
+        address=_address("Số ", "Thôn ", "street", "province"),
+        address_ascii=_address("So ", "Thon ", "street_ascii", "province_ascii"),
+    )
+
+
+def _address(number_word: str, village_word: str, street: str, province: str) -> pl.Expr:
+    number = pl.concat_str([pl.lit(number_word), pl.col("number").cast(pl.String)])
     place = (
         pl.when("urban")
-        .then(
-            pl.concat_str([pl.lit("Số "), pl.col("number").cast(pl.String), pl.lit(" "), "street"])
-        )
-        .otherwise(pl.concat_str([pl.lit("Thôn "), pl.col("village").cast(pl.String)]))
+        .then(pl.concat_str([number, pl.lit(" "), street]))
+        .otherwise(pl.concat_str([pl.lit(village_word), pl.col("village").cast(pl.String)]))
     )
-    return frame.select(pl.concat_str([place, pl.lit(", "), "province"])).to_series()
+    return pl.concat_str([place, pl.lit(", "), province])

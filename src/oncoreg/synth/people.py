@@ -14,6 +14,30 @@ from oncoreg.synth import fields, identity, names
 from oncoreg.synth.outcomes import Outcomes
 from oncoreg.synth.tumours import Persons
 
+# the person frame's columns, in order
+COLUMNS = [
+    "sex",
+    "birth",
+    "province_2004",
+    "province_2025",
+    "region",
+    "family",
+    "middle",
+    "given",
+    "national_id",
+    "insurance",
+    "phone",
+    "address",
+    "death",
+    "last_contact",
+    "cancer_death",
+    "other_cause",
+    "address_ascii",
+    "family_ascii",
+    "middle_ascii",
+    "given_ascii",
+]
+
 
 def dates(values: np.ndarray) -> pl.Series:
     """datetime64[D] (NaT allowed) -> a Polars Date series (null for NaT)."""
@@ -34,7 +58,7 @@ def person_frame(rng, persons: Persons, fate: Outcomes) -> pl.DataFrame:
     """One row per person: identity, province of both eras, region, outcome."""
     province_2004 = _text(persons.province)
     region = _lookup(province_2004, names.region_of_province)
-    family, middle, given = names.draw_names(rng, persons.sex, region.to_numpy())
+    family, middle, given = names.draw_names(rng, persons.sex, region.to_numpy().astype("U1"))
     sex = _text(persons.sex)
     birth = dates(persons.birth)
     place = _lookup(province_2004, lambda c: province(c, era="2004").name_vi)
@@ -51,11 +75,12 @@ def person_frame(rng, persons: Persons, fate: Outcomes) -> pl.DataFrame:
             "national_id": identity.national_ids(rng, province_2004, sex, birth.dt.year()),
             "insurance": identity.insurance_numbers(rng, province_2004),
             "phone": identity.phones(rng, sex.len()),
-            "address": identity.addresses(rng, place),
             "death": dates(fate.death),
             "last_contact": dates(fate.last_contact),
             "cancer_death": fate.cancer_death,
             "other_cause": pl.Series(fate.cause, dtype=pl.String).replace("", None),
         }
     )
-    return frame.with_columns(fields.ascii_lookup(frame["address"]))
+    address = identity.addresses(rng, place)  # drawn after the phones
+    spelt = [fields.ascii_lookup(frame[part]) for part in ("family", "middle", "given")]
+    return pl.concat([frame, address, pl.DataFrame(spelt)], how="horizontal").select(COLUMNS)

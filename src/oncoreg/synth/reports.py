@@ -12,6 +12,7 @@ share of reports is made invalid on purpose; the ground truth records which and 
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,13 +142,14 @@ def numbering(roles: Roles, diagnosis: np.ndarray) -> pl.DataFrame:
             "row": np.arange(roles.facility.size),
         }
     )
+    by_day = pl.col("day") * frame.height + pl.col("row")  # (day, row) as one integer
     return frame.select(
-        pl.struct("day", "row").rank("ordinal").over("facility").alias("report_seq"),
+        by_day.rank("ordinal").over("facility").alias("report_seq"),
         pl.col("person").rank("dense").over("facility").alias("patient_seq"),
     )
 
 
-def tumour_frame(t: Tumours, causes: np.ndarray) -> pl.DataFrame:
+def tumour_frame(t: Tumours, causes: pl.Series) -> pl.DataFrame:
     def text(values: np.ndarray) -> pl.Series:
         return pl.Series(values, dtype=pl.String)
 
@@ -160,7 +162,7 @@ def tumour_frame(t: Tumours, causes: np.ndarray) -> pl.DataFrame:
             "stage": text(t.stage),
             "t_laterality": text(t.laterality),
             "diagnosis": people.dates(t.diagnosis),
-            "t_cause": text(causes),
+            "t_cause": causes.cast(pl.String),
         }
     )
 
@@ -189,8 +191,10 @@ class Plan:
     report_year: np.ndarray
 
 
-def plan(rng, persons: Persons, t: Tumours, fate: Outcomes, facilities, causes) -> Plan:
-    """Roles, numbers and the person/tumour/facility frames, before any report text."""
+def plan(rng, persons: Persons, t: Tumours, fate: Outcomes, facilities, tumours: Future) -> Plan:
+    """Roles, numbers and the person/tumour/facility frames, before any report text.
+
+    ``tumours`` is the future of :func:`tumour_frame` (built meanwhile in another thread)."""
     person = people.person_frame(rng, persons, fate)
     codes = sorted(
         set(person["province_2025"].unique().to_list()) | {f.province_code for f in facilities}
@@ -209,14 +213,19 @@ def plan(rng, persons: Persons, t: Tumours, fate: Outcomes, facilities, causes) 
         roles,
         numbering(roles, t.diagnosis[roles.tumour]),
         person,
-        tumour_frame(t, causes),
+        tumours.result(),
         facility_frame(facilities),
         year,
     )
 
 
-def chunk(rng, p: Plan, rows: np.ndarray, closing) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The canonical reports of ``rows`` (indices into the roles) and their truth."""
+def chunk(
+    rng, p: Plan, rows: np.ndarray, closing, order: pl.Series | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The canonical reports of ``rows`` (indices into the roles) and their truth.
+
+    The truth follows ``rows``; the reports follow ``rows[order]`` when an ``order`` is
+    given (the random draws do not depend on it)."""
     roles = p.roles
     person, tumour, facility = roles.tumour_person[rows], roles.tumour[rows], roles.facility[rows]
     numbers = p.numbers[rows]
@@ -242,11 +251,11 @@ def chunk(rng, p: Plan, rows: np.ndarray, closing) -> tuple[pl.DataFrame, pl.Dat
             [pl.lit("BN"), (pl.col("patient_seq") + 100000).cast(pl.String).str.zfill(8)]
         ),
     )
-    reports = fields.report_columns(rng, base, closing.astype(object))
+    reports = fields.report_columns(rng, base, closing.astype(object), order)
     truth = pl.DataFrame(
         {
-            "report_id": reports["report_id"],
-            "facility_code": reports["facility_code"],
+            "report_id": base["report_id"],
+            "facility_code": base["facility_code"],
             "person_id": person + 1,
             "tumour_id": tumour + 1,
             "role": base["role"],
