@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from oncoreg.api.deps import RecordId, SettingsDep, StoreDep, allowed
 from oncoreg.network import extracts
-from oncoreg.network.deidentify import SELECTABLE
+from oncoreg.network.deidentify import SELECTABLE, Variable
+from oncoreg.network.extracts import AgreementView, ExtractView
 from oncoreg.services.access import Permission, Principal
 
 router = APIRouter(prefix="/api/v1/extracts", tags=["extracts"])
@@ -35,22 +36,8 @@ class AgreementCreate(BaseModel):
     members: Names = Field(default_factory=list, max_length=100)
 
 
-class AgreementPublic(BaseModel):
-    id: int
-    code: str
-    organisation: str
-    title: str
-    purpose: str | None
-    signed_on: date
-    expires_on: date | None
-    variables: list[str]
-    members: list[str]
-    recorded_by: str
-    valid: bool
-
-
 class AgreementsPublic(BaseModel):
-    data: list[AgreementPublic]
+    data: list[AgreementView]
     count: int
 
 
@@ -64,28 +51,8 @@ class ExtractCreate(BaseModel):
     max_suppressed: float = Field(0.05, ge=0, lt=0.5)
 
 
-class ExtractPublic(BaseModel):
-    id: int
-    requested_by: str
-    requested_at: str
-    agreement: str
-    organisation: str
-    purpose: str
-    variables: list[str]
-    years: str
-    sites: list[str] | None
-    k: int
-    max_suppressed: float
-    state: str
-    decided_by: str | None
-    decided_at: str | None
-    decision_note: str | None
-    released_at: str | None
-    release: dict | None
-
-
 class ExtractsPublic(BaseModel):
-    data: list[ExtractPublic]
+    data: list[ExtractView]
     count: int
 
 
@@ -97,17 +64,8 @@ class ExtractRefusal(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class VariablePublic(BaseModel):
-    name: str
-    description: str
-    type: str
-    quasi_identifier: bool
-    derivation: str
-    values: str
-
-
 class VariablesPublic(BaseModel):
-    data: list[VariablePublic]
+    data: list[Variable]
     count: int
 
 
@@ -115,21 +73,21 @@ class VariablesPublic(BaseModel):
 def list_agreements(store: StoreDep, principal: Principal = Requester) -> AgreementsPublic:
     """Data-sharing agreements: all for administrators, those naming a partner for them."""
     rows = extracts.list_agreements(store, principal)
-    return AgreementsPublic(data=[vars(a) for a in rows], count=len(rows))
+    return AgreementsPublic(data=rows, count=len(rows))
 
 
 @router.post(
     "/agreements",
-    response_model=AgreementPublic,
+    response_model=AgreementView,
     status_code=201,
     operation_id="record_agreement",
 )
 def record_agreement(
     body: AgreementCreate, store: StoreDep, principal: Principal = Approver
-) -> AgreementPublic:
+) -> AgreementView:
     """Record a signed data-sharing agreement (administrators)."""
     agreement = extracts.record_agreement(store, principal, **body.model_dump())
-    return AgreementPublic(**vars(agreement))
+    return agreement
 
 
 @router.get("/variables", response_model=VariablesPublic, operation_id="list_extract_variables")
@@ -143,13 +101,13 @@ def list_variables(principal: Principal = Requester) -> VariablesPublic:
 def list_extracts(store: StoreDep, principal: Principal = Reader) -> ExtractsPublic:
     """Extract requests, newest first: a partner's own; every one for administrators."""
     rows = extracts.list_extracts(store, principal)
-    return ExtractsPublic(data=[vars(r) for r in rows], count=len(rows))
+    return ExtractsPublic(data=rows, count=len(rows))
 
 
-@router.post("", response_model=ExtractPublic, status_code=201, operation_id="request_extract")
+@router.post("", response_model=ExtractView, status_code=201, operation_id="request_extract")
 def request_extract(
     body: ExtractCreate, store: StoreDep, principal: Principal = Requester
-) -> ExtractPublic:
+) -> ExtractView:
     """Request an extract under an agreement that names you."""
     view = extracts.request_extract(
         store,
@@ -162,38 +120,38 @@ def request_extract(
         k=body.k,
         max_suppressed=body.max_suppressed,
     )
-    return ExtractPublic(**vars(view))
+    return view
 
 
-@router.get("/{extract_id}", response_model=ExtractPublic, operation_id="get_extract")
+@router.get("/{extract_id}", response_model=ExtractView, operation_id="get_extract")
 def get_extract(
     extract_id: RecordId, store: StoreDep, principal: Principal = Reader
-) -> ExtractPublic:
+) -> ExtractView:
     """One request: its decision, and the release's figures, dictionary and files."""
-    return ExtractPublic(**vars(extracts.extract_view(store, principal, extract_id)))
+    return extracts.extract_view(store, principal, extract_id)
 
 
-@router.post("/{extract_id}/approve", response_model=ExtractPublic, operation_id="approve_extract")
+@router.post("/{extract_id}/approve", response_model=ExtractView, operation_id="approve_extract")
 def approve_extract(
     extract_id: RecordId,
     body: ExtractApproval,
     store: StoreDep,
     settings: SettingsDep,
     principal: Principal = Approver,
-) -> ExtractPublic:
+) -> ExtractView:
     """Approve and release an extract; it is refused instead (state ``refused``, reason in
     ``decision_note``) when k-anonymity cannot be reached within its suppression share."""
     folder = extracts.extract_folder(settings)
     view = extracts.approve(store, principal, extract_id, body.note, folder=folder)
-    return ExtractPublic(**vars(view))
+    return view
 
 
-@router.post("/{extract_id}/refuse", response_model=ExtractPublic, operation_id="refuse_extract")
+@router.post("/{extract_id}/refuse", response_model=ExtractView, operation_id="refuse_extract")
 def refuse_extract(
     extract_id: RecordId, body: ExtractRefusal, store: StoreDep, principal: Principal = Approver
-) -> ExtractPublic:
+) -> ExtractView:
     """Refuse a request, with the reason."""
-    return ExtractPublic(**vars(extracts.refuse(store, principal, extract_id, body.reason)))
+    return extracts.refuse(store, principal, extract_id, body.reason)
 
 
 @router.get(

@@ -10,12 +10,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from oncoreg.api.deps import StoreDep, allowed
-from oncoreg.api.models import FacilityPublic
 from oncoreg.network.capacity import service_catalogue
-from oncoreg.network.where import where_available
+from oncoreg.network.where import Availability, where_available
 from oncoreg.services.access import Permission, Principal
 from oncoreg.services.facilities import (
     MAX_UPLOAD,
+    FacilityDetail,
+    FacilityListing,
     export_facilities,
     facility_detail,
     facility_listing,
@@ -28,46 +29,15 @@ Manager = allowed(Permission.MANAGE_FACILITIES)
 FacilityCode = Annotated[str, Path(min_length=1, max_length=32, description="a facility code")]
 
 
-class FacilityCapacityPublic(FacilityPublic):
-    beds: int | None = None
-    specialties: list[str] | None = None
-    equipment: dict[str, int] | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-
-
 class FacilitiesCapacityPublic(BaseModel):
-    data: list[FacilityCapacityPublic]
+    data: list[FacilityListing]
     count: int
-
-
-class FacilityDetailPublic(BaseModel):
-    facility: FacilityCapacityPublic
-    parent: FacilityCapacityPublic | None
-    children: list[FacilityCapacityPublic]
-    services: list[str]
-
-
-class AvailabilityPublic(BaseModel):
-    code: str
-    name_vi: str
-    name_en: str | None
-    level: str
-    type: str
-    province_code: str
-    beds: int | None
-    equipment: dict[str, int]
-    needed_equipment: dict[str, int]
-    latitude: float
-    longitude: float
-    approx: bool
-    distance_km: float | None
 
 
 class AvailabilitiesPublic(BaseModel):
     service: str
     province: str | None
-    data: list[AvailabilityPublic]
+    data: list[Availability]
     count: int
 
 
@@ -105,7 +75,7 @@ def facilities(
 ) -> FacilitiesCapacityPublic:
     """The facilities with their capacity, filtered by level and province."""
     rows = facility_listing(store, principal, level=level, province_code=province_code)
-    return FacilitiesCapacityPublic(data=[vars(f) for f in rows], count=len(rows))
+    return FacilitiesCapacityPublic(data=rows, count=len(rows))
 
 
 @router.get("/where", response_model=AvailabilitiesPublic, operation_id="where_available")
@@ -118,8 +88,7 @@ def where(
 ) -> AvailabilitiesPublic:
     """Facilities that have the capacity for a service, nearest first from a province."""
     rows = where_available(store, principal, service, province_code=province, limit=limit)
-    data = [vars(r) for r in rows]
-    return AvailabilitiesPublic(service=service, province=province, data=data, count=len(data))
+    return AvailabilitiesPublic(service=service, province=province, data=rows, count=len(rows))
 
 
 @router.get("/services", response_model=ServicesPublic, operation_id="list_facility_services")
@@ -160,15 +129,9 @@ def import_file(
     )
 
 
-@router.get("/{facility_code}", response_model=FacilityDetailPublic, operation_id="get_facility")
+@router.get("/{facility_code}", response_model=FacilityDetail, operation_id="get_facility")
 def facility(
     facility_code: FacilityCode, store: StoreDep, principal: Principal = Reader
-) -> FacilityDetailPublic:
+) -> FacilityDetail:
     """One facility: capacity, the services it offers, its parent and its children."""
-    detail = facility_detail(store, principal, facility_code)
-    return FacilityDetailPublic(
-        facility=vars(detail.facility),
-        parent=vars(detail.parent) if detail.parent else None,
-        children=[vars(c) for c in detail.children],
-        services=detail.services,
-    )
+    return facility_detail(store, principal, facility_code)

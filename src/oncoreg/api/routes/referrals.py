@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import date
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -13,6 +12,8 @@ from pydantic import BaseModel, Field
 from oncoreg.api.deps import MAX_ID, RecordId, StoreDep, allowed
 from oncoreg.model import ReferralState, Urgency
 from oncoreg.network import referral_waits, referrals
+from oncoreg.network.referral_waits import WaitingRow
+from oncoreg.network.referrals import ReferralRow, ReferralView
 from oncoreg.services.access import Permission, Principal
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
@@ -37,62 +38,15 @@ class ReferralStep(BaseModel):
     date: dt.date | None = Field(None, description="first visit date (first-visit, complete)")
 
 
-class ReferralRowPublic(BaseModel):
-    id: int
-    person_id: int
-    tumour_id: int | None
-    from_facility: str
-    to_facility: str
-    service: str | None
-    urgency: str
-    state: str
-    referred_on: date
-    first_visit_date: date | None
-    site: str | None
-    capacity_warning: str | None
-
-
-class ReferralEventPublic(BaseModel):
-    at: datetime
-    actor: str
-    state: str
-    note: str | None
-
-
-class ReferralPublic(ReferralRowPublic):
-    from_name: str
-    to_name: str
-    reason: str
-    referred_by: str
-    referred_at: datetime | None
-    summary: dict[str, Any]
-    history: list[ReferralEventPublic]
-    actions: list[str]
-
-
 class ReferralsPublic(BaseModel):
-    data: list[ReferralRowPublic]
+    data: list[ReferralRow]
     count: int
     offset: int
     limit: int
 
 
-class WaitingTimePublic(BaseModel):
-    facility: str
-    facility_name: str
-    urgency: str
-    referrals: int
-    accepted: int
-    declined: int
-    completed: int
-    seen: int
-    median_days: float | None
-    p90_days: float | None
-    seen_within_14_days: float | None
-
-
 class WaitingTimesPublic(BaseModel):
-    data: list[WaitingTimePublic]
+    data: list[WaitingRow]
     count: int
 
 
@@ -108,19 +62,17 @@ def list_referrals(
 ) -> ReferralsPublic:
     """Referrals the user may see (a hospital: those its facility sent or received)."""
     page = referrals.list_referrals(store, principal, direction, state, facility, offset, limit)
-    return ReferralsPublic(
-        data=[asdict(r) for r in page.rows], count=page.count, offset=offset, limit=limit
-    )
+    return ReferralsPublic(data=page.rows, count=page.count, offset=offset, limit=limit)
 
 
-@router.post("", response_model=ReferralPublic, status_code=201, operation_id="create_referral")
+@router.post("", response_model=ReferralView, status_code=201, operation_id="create_referral")
 def create_referral(
     body: ReferralCreate, store: StoreDep, principal: Principal = Networker
-) -> ReferralPublic:
+) -> ReferralView:
     """Refer a case; ``capacity_warning`` says what the receiving facility lacks, if
     anything (the referral is sent all the same)."""
     view = referrals.refer(store, principal, **body.model_dump())
-    return ReferralPublic(**asdict(view))
+    return view
 
 
 @router.get("/waiting-times", response_model=WaitingTimesPublic, operation_id="referral_waits")
@@ -132,15 +84,15 @@ def waiting_times(
 ) -> WaitingTimesPublic:
     """Days from referral to first visit by receiving facility and urgency."""
     rows = referral_waits.waiting_times(store, principal, since=since, until=until)
-    return WaitingTimesPublic(data=[asdict(r) for r in rows], count=len(rows))
+    return WaitingTimesPublic(data=rows, count=len(rows))
 
 
-@router.get("/{referral_id}", response_model=ReferralPublic, operation_id="get_referral")
+@router.get("/{referral_id}", response_model=ReferralView, operation_id="get_referral")
 def get_referral(
     referral_id: RecordId, store: StoreDep, principal: Principal = Networker
-) -> ReferralPublic:
+) -> ReferralView:
     """One referral: its summary, history and the steps the user may take."""
-    return ReferralPublic(**asdict(referrals.referral_view(store, principal, referral_id)))
+    return referrals.referral_view(store, principal, referral_id)
 
 
 def _step(action: Step):
@@ -149,12 +101,12 @@ def _step(action: Step):
         store: StoreDep,
         body: ReferralStep | None = None,
         principal: Principal = Networker,
-    ) -> ReferralPublic:
+    ) -> ReferralView:
         body = body or ReferralStep()
         view = referrals.act(
             store, principal, referral_id, action, note=body.note, visit_date=body.date
         )
-        return ReferralPublic(**asdict(view))
+        return view
 
     take.__doc__ = f"Take the step {action!r} of the referral's workflow."
     return take
@@ -165,6 +117,6 @@ for _action in referrals.ACTIONS:
         f"/{{referral_id}}/{_action}",
         _step(_action),
         methods=["POST"],
-        response_model=ReferralPublic,
+        response_model=ReferralView,
         operation_id=f"referral_{_action.replace('-', '_')}",
     )

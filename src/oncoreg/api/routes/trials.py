@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, UploadFile
 from pydantic import BaseModel, Field
@@ -12,6 +11,9 @@ from pydantic import BaseModel, Field
 from oncoreg.api.deps import MAX_ID, RecordId, StoreDep, allowed
 from oncoreg.errors import InputError
 from oncoreg.network import trials
+from oncoreg.network.eligibility import CriterionResult
+from oncoreg.network.trial_import import TrialImport
+from oncoreg.network.trials import SiteAccrual, TrialListing, TrialView
 from oncoreg.services.access import Permission, Principal
 
 router = APIRouter(prefix="/api/v1/trials", tags=["trials"])
@@ -22,57 +24,13 @@ TrialCode = Annotated[str, Path(min_length=1, max_length=32, description="a tria
 MAX_UPLOAD = 1_000_000  # bytes: a trials file is a few kilobytes
 
 
-class TrialSitePublic(BaseModel):
-    facility: str
-    name_vi: str
-    name_en: str | None
-    target: int | None
-    enrolled: int
-    open: bool
-
-
-class TrialPublic(BaseModel):
-    code: str
-    title_vi: str
-    title_en: str | None
-    phase: str | None
-    sponsor: str | None
-    state: str
-    target_accrual: int | None
-    opened_on: date | None
-    closes_on: date | None
-    enrolled: int
-    sites: list[TrialSitePublic]
-
-
 class TrialsPublic(BaseModel):
-    data: list[TrialPublic]
+    data: list[TrialListing]
     count: int
-
-
-class TrialDetailPublic(TrialPublic):
-    description: str | None
-    eligibility: dict[str, Any]
-    criteria: list[dict[str, Any]]
-
-
-class TrialImportPublic(BaseModel):
-    read: int
-    inserted: int
-    updated: int
-    unchanged: int
 
 
 class TrialStateChange(BaseModel):
     state: str = Field(min_length=1, max_length=16, description="planned, open, suspended ...")
-
-
-class CriterionPublic(BaseModel):
-    criterion: str
-    met: bool | None
-    reason: str
-    template: str
-    values: dict[str, str]
 
 
 class CasePublic(BaseModel):
@@ -86,7 +44,7 @@ class CasePublic(BaseModel):
     verdict: str
     failed: list[str]
     unknown: list[str]
-    results: list[CriterionPublic]
+    results: list[CriterionResult]
     enrolled: bool
 
 
@@ -119,7 +77,7 @@ class AccrualPublic(BaseModel):
     trial: str
     target_accrual: int | None
     enrolled: int
-    sites: list[TrialSitePublic]
+    sites: list[SiteAccrual]
 
 
 class EnrolmentCreate(BaseModel):
@@ -145,19 +103,19 @@ def list_trials(
 ) -> TrialsPublic:
     """Trials, open ones first, with their sites and accrual."""
     rows = trials.list_trials(store, principal, state=state or None, site=site or None)
-    return TrialsPublic(data=[asdict(r) for r in rows], count=len(rows))
+    return TrialsPublic(data=rows, count=len(rows))
 
 
-@router.post("/import", response_model=TrialImportPublic, operation_id="import_trials")
+@router.post("/import", response_model=TrialImport, operation_id="import_trials")
 async def import_trials(
     file: UploadFile, store: StoreDep, principal: Principal = Manager
-) -> TrialImportPublic:
+) -> TrialImport:
     """Upload a trials TOML file (``[[trial]]`` tables); all or nothing."""
     content = await file.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
         raise InputError("the trials file is larger than 1 MB")
     done = trials.import_trials(store, principal, content, name=file.filename or "trials.toml")
-    return TrialImportPublic(**asdict(done))
+    return done
 
 
 @router.get("/match/{person_id}", response_model=PersonMatchPublic, operation_id="match_person")
@@ -168,19 +126,17 @@ def match_person(
     return PersonMatchPublic(**trials.match_person(store, principal, person_id))
 
 
-@router.get("/{trial_code}", response_model=TrialDetailPublic, operation_id="get_trial")
-def get_trial(
-    trial_code: TrialCode, store: StoreDep, principal: Principal = Reader
-) -> TrialDetailPublic:
+@router.get("/{trial_code}", response_model=TrialView, operation_id="get_trial")
+def get_trial(trial_code: TrialCode, store: StoreDep, principal: Principal = Reader) -> TrialView:
     """One trial: sites, accrual and eligibility (as data and in words)."""
-    return TrialDetailPublic(**asdict(trials.view_trial(store, principal, trial_code)))
+    return trials.view_trial(store, principal, trial_code)
 
 
-@router.post("/{trial_code}/state", response_model=TrialPublic, operation_id="set_trial_state")
+@router.post("/{trial_code}/state", response_model=TrialListing, operation_id="set_trial_state")
 def set_trial_state(
     trial_code: TrialCode, body: TrialStateChange, store: StoreDep, principal: Principal = Manager
-) -> TrialPublic:
-    return TrialPublic(**asdict(trials.set_state(store, principal, trial_code, body.state)))
+) -> TrialListing:
+    return trials.set_state(store, principal, trial_code, body.state)
 
 
 @router.get(
