@@ -15,7 +15,7 @@ import typer
 
 from oncoreg.cli.output import Format, console, show_rows
 from oncoreg.errors import InputError
-from oncoreg.network import board_documents, boards
+from oncoreg.network import boards
 from oncoreg.services.access import SYSTEM, Principal
 from oncoreg.settings import get_settings
 from oncoreg.store import Store
@@ -211,6 +211,8 @@ def agenda(
 
     Example: oncoreg boards agenda 3 --out agenda.pdf --lang en
     """
+    from oncoreg.network import board_documents  # WeasyPrint: loaded only when printing
+
     data = _run(lambda s: board_documents.agenda_pdf(s, SYSTEM, meeting_id, lang))
     out.write_bytes(data)
     console.print(f"agenda of meeting {meeting_id} written to {out}")
@@ -226,6 +228,8 @@ def minutes(
 
     Example: oncoreg boards minutes 3 --out minutes.pdf
     """
+    from oncoreg.network import board_documents
+
     data = _run(lambda s: board_documents.minutes_pdf(s, SYSTEM, meeting_id, lang))
     out.write_bytes(data)
     console.print(f"minutes of meeting {meeting_id} written to {out}")

@@ -12,7 +12,7 @@ from oncoreg.errors import InputError
 from oncoreg.services import users as user_service
 from oncoreg.services.access import SYSTEM
 from oncoreg.services.audit_trail import audit_events
-from oncoreg.settings import get_settings, sqlite_path
+from oncoreg.settings import get_settings
 from oncoreg.store import Store
 
 users_app = typer.Typer(help="Users of the web application and the API.", no_args_is_help=True)
@@ -47,9 +47,7 @@ def run_server(host: str, port: int, workers: int = 0) -> None:
     settings = get_settings()
     store = Store.from_settings(settings)  # refuses a missing secret before listening
     store.dispose()
-    embedded = sqlite_path(settings.database_url) is not None or settings.database_url.startswith(
-        "sqlite"
-    )
+    embedded = settings.database_url.startswith("sqlite")
     if workers <= 0:
         workers = 1 if embedded else max(2, os.cpu_count() or 2)
     if embedded and workers > 1:

@@ -111,7 +111,7 @@ def normalise_morphology(value: str, behaviour: str | int | None = None) -> str:
     """
     histology, beh, _grade = split_morphology(value, behaviour)
     code = f"{histology}/{beh}"
-    if histology not in _histologies():
+    if histology not in histologies():
         raise UnknownCode("morphology", code, suggest_morphology(code))
     return code
 
@@ -122,8 +122,8 @@ def morphology(value: str, behaviour: str | int | None = None) -> Morphology:
     table = morphology_table()
     if code in table:
         return table[code]
-    listed = [c for c in _histologies()[code[:4]] if not table[c].retired] or list(
-        _histologies()[code[:4]]
+    listed = [c for c in histologies()[code[:4]] if not table[c].retired] or list(
+        histologies()[code[:4]]
     )
     order = "3210" if code[5] in "2369" else "0132"
     base = table[min(listed, key=lambda c: order.index(c[5]) if c[5] in order else 9)]
@@ -141,7 +141,7 @@ def is_valid_morphology(value: str, behaviour: str | int | None = None) -> bool:
 def suggest_morphology(code: str, limit: int = 5) -> list[str]:
     """The listed codes nearest to ``code``: same histology first, then by number."""
     table = morphology_table()
-    same = [c for c in _histologies().get(code[:4], ()) if c != code]
+    same = [c for c in histologies().get(code[:4], ()) if c != code]
     keys = _sorted_codes()
     pos = bisect.bisect_left(keys, code)
     near = sorted(keys[max(0, pos - limit) : pos + limit], key=lambda c: _distance(c, code))
@@ -170,7 +170,8 @@ def morphology_table() -> dict[str, Morphology]:
 
 
 @register_cache
-def _histologies() -> dict[str, tuple[str, ...]]:
+def histologies() -> dict[str, tuple[str, ...]]:
+    """The morphology codes of each 4-digit histology (``8140`` -> ``8140/2``, ``8140/3``)."""
     out: dict[str, list[str]] = {}
     for code in morphology_table():
         out.setdefault(code[:4], []).append(code)

@@ -20,7 +20,6 @@ demo's boards are made by :mod:`oncoreg.network.board_demo`.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from sqlalchemy import or_, select
@@ -34,13 +33,18 @@ from oncoreg.model import (
     Role,
 )
 from oncoreg.network.summary import case_summary
-from oncoreg.services.access import Permission, Principal, require, visible_persons
+from oncoreg.services.access import (
+    Permission,
+    Principal,
+    require,
+    require_visible_person,
+)
+from oncoreg.services.facilities import CODE_RE
 from oncoreg.store import (
     BoardCase,
     BoardMeeting,
     BoardMember,
     Facility,
-    Person,
     Store,
     Trial,
     TumourBoard,
@@ -49,7 +53,6 @@ from oncoreg.store import (
 from oncoreg.store.tables import utcnow
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 MEMBER_ROLES = ("chair", "member", "secretary")
 ECOG = range(0, 6)
 OPEN_CASE = (BoardCaseState.SUBMITTED, BoardCaseState.SCHEDULED)
@@ -301,7 +304,7 @@ def submit_case(
     with store.session(actor=principal.username) as session:
         found = _board(session, board)
         facility_id = _presenting_facility(session, principal, presenting_facility)
-        _require_visible_person(session, principal, person_id)
+        require_visible_person(session, principal, person_id)
         case = BoardCase(
             board_id=found.id,
             person_id=person_id,
@@ -445,14 +448,6 @@ def _visible_case(session: Session, principal: Principal, case_id: int):
     if case is None:
         raise NotFound(f"no board case {case_id}", hint="see the list of your board cases")
     return case, session.get(TumourBoard, case.board_id)
-
-
-def _require_visible_person(session: Session, principal: Principal, person_id: int) -> None:
-    found = session.scalar(
-        select(Person.id).where(Person.id == person_id, visible_persons(principal, Person.id))
-    )
-    if found is None:
-        raise NotFound(f"no person {person_id}", hint="search the person first")
 
 
 def _presenting_facility(session: Session, principal: Principal, code: str | None) -> int:
@@ -666,6 +661,5 @@ def _case_view(session: Session, principal: Principal, case: BoardCase) -> dict:
 
 
 def _code(session: Session, facility_id: int | None) -> str | None:
-    if facility_id is None:
-        return None
-    return session.scalar(select(Facility.code).where(Facility.id == facility_id))
+    """A facility's code (the session's identity map serves repeated facilities)."""
+    return session.get(Facility, facility_id).code if facility_id is not None else None

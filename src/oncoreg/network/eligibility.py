@@ -29,7 +29,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from oncoreg.codes.morphology import morphology_table, normalise_morphology, split_morphology
+from oncoreg.codes.morphology import (
+    histologies,
+    normalise_morphology,
+    split_morphology,
+)
 from oncoreg.codes.topography import normalise_topography
 from oncoreg.errors import InputError, Problem
 
@@ -358,7 +362,7 @@ def _morphology_range(text: str) -> CodeRange:
         raise InputError("both ends of a range need the same behaviour")
     if int(low) > int(high):
         raise InputError(f"the range starts after it ends ({low} > {high})")
-    known = {code[:4] for code in morphology_table()}
+    known = histologies()
     if not any(str(h) in known for h in range(int(low), int(high) + 1)):
         raise InputError(f"no ICD-O-3 histology lies in {low}-{high}")
     suffix = "" if behaviour == "3" else f"/{behaviour}"

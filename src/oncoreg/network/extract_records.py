@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from oncoreg.checks.site_histology import site_codes
 from oncoreg.model import RecordStatus
-from oncoreg.services.statistics import as_dates
 from oncoreg.store import ExtractRequest, FollowUp, Person, Source, Tumour
-from oncoreg.store.bulk import read_frame
+from oncoreg.store.bulk import as_dates, read_frame
 
 
 def base_frame(session: Session, request: ExtractRequest) -> pl.DataFrame:

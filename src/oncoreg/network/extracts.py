@@ -49,6 +49,7 @@ from oncoreg.network.deidentify import (
 from oncoreg.network.extract_records import base_frame
 from oncoreg.network.kanonymity import KAnonymityRefused, Result, anonymise, levels
 from oncoreg.services.access import Permission, Principal, require
+from oncoreg.services.facilities import CODE_RE
 from oncoreg.settings import Settings, sqlite_path
 from oncoreg.store import (
     DataSharingAgreement,
@@ -57,7 +58,6 @@ from oncoreg.store import (
 )
 from oncoreg.store.tables import utcnow
 
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 USER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 YEARS_RE = re.compile(r"^\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*$")
 FIRST_YEAR = 1900

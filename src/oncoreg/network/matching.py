@@ -25,7 +25,13 @@ from oncoreg.network.eligibility import (
     verdict,
     whole_years,
 )
-from oncoreg.services.access import Permission, Principal, require, visible_persons
+from oncoreg.services.access import (
+    Permission,
+    Principal,
+    require,
+    require_visible_person,
+    visible_persons,
+)
 from oncoreg.store import (
     BoardCase,
     FollowUp,
@@ -36,7 +42,7 @@ from oncoreg.store import (
     TrialEnrolment,
     Tumour,
 )
-from oncoreg.store.bulk import read_frame
+from oncoreg.store.bulk import as_dates, read_frame
 
 OBSOLETE = RecordStatus.OBSOLETE
 
@@ -46,16 +52,6 @@ def find_trial(session, code: str) -> Trial:
     if trial is None:
         raise NotFound(f"no trial {code}", hint="see `oncoreg trials list`")
     return trial
-
-
-def _dates(frame: pl.DataFrame, *names: str) -> pl.DataFrame:
-    """Date columns as dates (SQLite gives ISO text)."""
-    return frame.with_columns(
-        pl.col(n).str.to_date("%Y-%m-%d", strict=False)
-        if frame.schema[n] == pl.String
-        else pl.col(n).cast(pl.Date)
-        for n in names
-    )
 
 
 def case_frame(session, principal: Principal, person_id: int | None = None) -> pl.DataFrame:
@@ -80,7 +76,7 @@ def case_frame(session, principal: Principal, person_id: int | None = None) -> p
     ).join(Person, Person.id == Tumour.person_id)
     tumours = tumours.where(Tumour.status != OBSOLETE, Tumour.person_id.in_(select(persons)))
     connection = session.connection()
-    frame = _dates(read_frame(connection, tumours), "diagnosis_date", "birth_date")
+    frame = as_dates(read_frame(connection, tumours), "diagnosis_date", "birth_date")
     frame = frame.with_columns(pl.col("tumour_id", "person_id").cast(pl.Int64))
     owned = select(Tumour.id).where(Tumour.person_id.in_(select(persons)))
     frame = frame.join(_treatments(connection, owned), on="tumour_id", how="left")
@@ -272,11 +268,7 @@ def match_person(
     require(principal, Permission.TRIALS)
     today = today or date.today()
     with store.session() as session:
-        visible = select(Person.id).where(
-            Person.id == person_id, Person.status != OBSOLETE, visible_persons(principal, Person.id)
-        )
-        if session.scalar(visible) is None:
-            raise NotFound(f"no person {person_id} that you may see")
+        require_visible_person(session, principal, person_id)
         frame = case_frame(session, principal, person_id)
         trials = list(
             session.scalars(

@@ -31,8 +31,8 @@ from oncoreg.model import FacilityType, RecordStatus, ReferralState, Urgency, ch
 from oncoreg.network.capacity import SERVICES, missing_capacity
 from oncoreg.network.capacity import service as service_named
 from oncoreg.network.summary import case_summary
-from oncoreg.services.access import Permission, Principal, require, visible_persons
-from oncoreg.store import Facility, Person, Referral, ReferralEvent, Store, Tumour
+from oncoreg.services.access import Permission, Principal, require, require_visible_person
+from oncoreg.store import Facility, Referral, ReferralEvent, Store, Tumour
 
 MAX_TEXT = 2000
 SENDER, RECEIVER = "sending", "receiving"
@@ -148,7 +148,7 @@ def refer(
     level = _urgency(urgency)
     service_name = service_named(service).name if service else None
     with store.session(actor=principal.username) as session:
-        _visible_person(session, principal, person_id)
+        require_visible_person(session, principal, person_id)
         sender = _sender(session, principal, from_facility)
         receiver = _facility(session, to_facility, "to_facility")
         if receiver.id == sender.id:
@@ -201,18 +201,6 @@ def _send(
     session.flush()
     session.add(_event(referral, actor, ReferralState.SENT, None, referral.referred_at))
     return referral
-
-
-def _visible_person(session: Session, principal: Principal, person_id: int) -> None:
-    found = session.scalar(
-        select(Person.id).where(
-            Person.id == person_id,
-            Person.status != RecordStatus.OBSOLETE,
-            visible_persons(principal, Person.id),
-        )
-    )
-    if found is None:
-        raise NotFound(f"no person {person_id}", hint="check the registry number of the person")
 
 
 def _sender(session: Session, principal: Principal, code: str | None) -> Facility:
@@ -564,7 +552,7 @@ def referral_options(
 
 
 def _tumours(session: Session, principal: Principal, person_id: int) -> list[dict]:
-    _visible_person(session, principal, person_id)
+    require_visible_person(session, principal, person_id)
     found = session.scalars(
         select(Tumour)
         .where(Tumour.person_id == person_id, Tumour.status != RecordStatus.OBSOLETE)

@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 from oncoreg.codes.morphology import morphology as morphology_entry
 from oncoreg.codes.topography import topography as topography_entry
 from oncoreg.errors import NotFound, OncoregError
+from oncoreg.network.eligibility import TREATMENTS
 from oncoreg.store import Facility, FollowUp, Person, Source, Tumour
-
-TREATMENTS = ("surgery", "radiotherapy", "chemotherapy", "systemic_other")
 
 
 def case_summary(session: Session, person_id: int, tumour_id: int | None = None) -> dict:

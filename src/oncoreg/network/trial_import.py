@@ -3,7 +3,6 @@ nothing, every problem reported with the trial's number, code and field."""
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +15,7 @@ from oncoreg.network.eligibility import (
     eligibility_problems,
 )
 from oncoreg.services.access import Permission, Principal, require
+from oncoreg.services.facilities import CODE_RE
 from oncoreg.store import (
     Facility,
     Store,
@@ -23,7 +23,6 @@ from oncoreg.store import (
     TrialSite,
 )
 
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 TRIAL_KEYS = (
     "code",
     "title_vi",

@@ -17,7 +17,7 @@ from importlib import resources
 import polars as pl
 from sqlalchemy import func, select
 
-from oncoreg.errors import Forbidden, InputError, NotFound
+from oncoreg.errors import Forbidden, InputError
 from oncoreg.model import RecordStatus, TrialState, choices
 from oncoreg.network.eligibility import (
     describe,
@@ -25,10 +25,15 @@ from oncoreg.network.eligibility import (
 )
 from oncoreg.network.matching import case_frame, eligible_persons, find_trial, match_person
 from oncoreg.network.trial_import import TrialImport, import_trials
-from oncoreg.services.access import SYSTEM, Permission, Principal, require, visible_persons
+from oncoreg.services.access import (
+    SYSTEM,
+    Permission,
+    Principal,
+    require,
+    require_visible_person,
+)
 from oncoreg.store import (
     Facility,
-    Person,
     Store,
     Trial,
     TrialEnrolment,
@@ -264,11 +269,7 @@ def enrol(
 
 
 def _visible_person(session, principal: Principal, person_id: int) -> pl.DataFrame:
-    visible = select(Person.id).where(
-        Person.id == person_id, Person.status != OBSOLETE, visible_persons(principal, Person.id)
-    )
-    if session.scalar(visible) is None:
-        raise NotFound(f"no person {person_id} that you may see")
+    require_visible_person(session, principal, person_id)
     return case_frame(session, principal, person_id)
 
 

@@ -29,7 +29,7 @@ from enum import StrEnum
 
 from sqlalchemy import ColumnElement, exists, select, true
 
-from oncoreg.errors import Forbidden
+from oncoreg.errors import Forbidden, NotFound
 from oncoreg.model import Role
 from oncoreg.store import Source
 
@@ -118,11 +118,6 @@ def visible_sources(principal: Principal) -> ColumnElement[bool]:
     return true()
 
 
-def visible_tumour_ids(principal: Principal):
-    """A filter on a tumour id column's owner: tumours with a visible report."""
-    return select(Source.tumour_id).where(visible_sources(principal), Source.tumour_id.isnot(None))
-
-
 def visible_persons(principal: Principal, person_id_column) -> ColumnElement[bool]:
     """A filter: persons with at least one report this principal may read."""
     from oncoreg.store import Tumour
@@ -135,6 +130,23 @@ def visible_persons(principal: Principal, person_id_column) -> ColumnElement[boo
         .join(Tumour, Tumour.id == Source.tumour_id)
         .where(Tumour.person_id == person_id_column, visible_sources(principal))
     )
+
+
+def require_visible_person(session, principal: Principal, person_id: int) -> None:
+    """Refuse as not found (NotFound) a person who does not exist, is obsolete, or has no
+    report this principal may read."""
+    from oncoreg.model import RecordStatus
+    from oncoreg.store import Person
+
+    found = session.scalar(
+        select(Person.id).where(
+            Person.id == person_id,
+            Person.status != RecordStatus.OBSOLETE,
+            visible_persons(principal, Person.id),
+        )
+    )
+    if found is None:
+        raise NotFound(f"no person {person_id} that you may see", hint="search the person first")
 
 
 def may_read_identifiers_of(principal: Principal, source_facility_id: int | None) -> bool:

@@ -25,7 +25,7 @@ from oncoreg.services.cache import by_data_version
 from oncoreg.services.population import population_frame
 from oncoreg.services.sites import group_of_icd10
 from oncoreg.stats.standardise import age_standardised_rates
-from oncoreg.store.bulk import read_frame
+from oncoreg.store.bulk import as_dates, read_frame
 from oncoreg.store.database import Store
 from oncoreg.store.tables import Facility, FollowUp, Person, Source, Tumour
 
@@ -162,16 +162,6 @@ def age_group_expr(age: pl.Expr) -> pl.Expr:
     start = (age.floor() / 5).floor().cast(pl.Int32) * 5
     closed = pl.format("{}-{}", start, start + 4)
     return pl.when(age < 0).then(None).when(age >= 85).then(pl.lit("85+")).otherwise(closed)
-
-
-def as_dates(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
-    """Date columns as dates (SQLite gives them back as ISO text)."""
-    return frame.with_columns(
-        pl.col(c).str.to_date("%Y-%m-%d", strict=False)
-        if frame.schema[c] == pl.String
-        else pl.col(c).cast(pl.Date)
-        for c in columns
-    )
 
 
 def select_tumours(tumours: pl.DataFrame, selection: Selection) -> pl.DataFrame:

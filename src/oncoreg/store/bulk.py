@@ -266,3 +266,13 @@ def _polars_type(kind) -> pl.DataType:
     if isinstance(kind, Float):
         return pl.Float64
     return pl.String
+
+
+def as_dates(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """Date columns as dates (SQLite gives them back as ISO text)."""
+    return frame.with_columns(
+        pl.col(c).str.to_date("%Y-%m-%d", strict=False)
+        if frame.schema[c] == pl.String
+        else pl.col(c).cast(pl.Date)
+        for c in columns
+    )
