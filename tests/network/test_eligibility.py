@@ -336,16 +336,5 @@ def test_the_parser_fails_only_with_input_error(mapping):
     except InputError as err:
         assert err.problems and all(p.field.startswith("eligibility") for p in err.problems)
         return
-    assert parse_eligibility(parsed.to_mapping()) == parsed
-
-
-@settings(max_examples=200, deadline=None)
-@given(NEAR)
-def test_what_parses_reads_back_the_same_from_its_mapping(mapping):
-    try:
-        parsed = parse_eligibility(mapping)
-    except InputError:
-        return
     again = parse_eligibility(parsed.to_mapping())
-    assert again == parsed
-    assert again.to_mapping() == parsed.to_mapping()
+    assert again == parsed and again.to_mapping() == parsed.to_mapping()

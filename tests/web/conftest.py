@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from oncoreg.api import create_app
-from oncoreg.model import Role
 from oncoreg.services.access import SYSTEM
 from oncoreg.services.facilities import import_facilities
 from oncoreg.services.imports import import_file
@@ -24,10 +23,10 @@ from oncoreg.services.users import create_user
 from oncoreg.settings import Settings
 from oncoreg.store import Facility, LinkRun, ReviewItem, Source, Store, Tumour, upgrade
 from oncoreg.synth import generate
+from tests.web.roles import ROLES
 
 SECRET = "web-test-secret-" + "w" * 32
 PASSWORD = "correct horse battery staple"
-ROLES = [r.value for r in Role]
 
 
 @pytest.fixture(scope="session")

@@ -206,9 +206,11 @@ def test_trend_api_gives_the_apc_per_sex(clients):
     small = (
         clients["analyst"].get("/api/v1/stats/trend", params={"years": YEARS, "site": "C22"}).json()
     )
+    hidden = {r["sex"] for r in small["data"] if r["suppressed"]}
+    assert hidden and small["apc"], "liver cancer of a small registry has small cells"
     for row in small["apc"]:
-        hidden = any(r["suppressed"] for r in small["data"] if r["sex"] == row["sex"])
-        assert (row["apc"] is None) if hidden else True
+        if row["sex"] in hidden:
+            assert row["apc"] is None
 
 
 def test_statistics_refuse_partners_and_bad_parameters(clients):

@@ -364,7 +364,9 @@ def survival_by_site(
 
     everyone = registry_tumours(store)
     chosen = [selection.site] if selection.site else leading_sites(everyone, selection, sites)
-    request = SurvivalRequest(None, method, times, None)
+    # follow-up recorded after the life table's last year (the table lags the registry's
+    # contacts) is expected: the oldest age and last year are carried forward
+    request = SurvivalRequest(None, method, times, None, extend_lifetable=True)
     frames = []
     for site in chosen:
         result = registry_survival(store, replace(selection, site=site), request, everyone)
