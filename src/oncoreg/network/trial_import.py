@@ -72,8 +72,14 @@ def import_trials(
         InputError: the file cannot be read, or any trial has problems (all listed, each
             with its number, code and field); nothing was imported.
     """
+    return import_trial_tables(store, principal, _read_toml(text, name), name=name)
+
+
+def import_trial_tables(
+    store: Store, principal: Principal, trials: list, *, name: str = "trials.toml"
+) -> TrialImport:
+    """:func:`import_trials` of trials already read from TOML (a list of tables)."""
     require(principal, Permission.MANAGE_NETWORK)
-    trials = _read_toml(text, name)
     with store.session(actor=principal.username) as session:
         query = select(Facility.code, Facility.id).where(Facility.status != OBSOLETE)
         facilities = {code: fid for code, fid in session.execute(query)}

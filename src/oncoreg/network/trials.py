@@ -24,7 +24,7 @@ from oncoreg.network.eligibility import (
     parse_eligibility,
 )
 from oncoreg.network.matching import case_frame, eligible_persons, find_trial, match_person
-from oncoreg.network.trial_import import TrialImport, import_trials
+from oncoreg.network.trial_import import TrialImport, import_trial_tables, import_trials
 from oncoreg.services.access import (
     SYSTEM,
     Permission,
@@ -325,7 +325,7 @@ def seed_demo(store: Store, today: date) -> str:
     data = tomllib.loads(demo_trials_text())
     for trial in data["trial"]:
         trial["sites"] = [s for s in trial.get("sites", []) if s["facility"] in codes]
-    import_trials(store, SYSTEM, _dump(data), name="demo/trials.toml")
+    import_trial_tables(store, SYSTEM, data["trial"], name="demo/trials.toml")
     added, on = 0, min(today, date.today())
     for listing in list_trials(store, SYSTEM, state="open"):
         if listing.enrolled or not any(s.open for s in listing.sites):
@@ -336,25 +336,3 @@ def seed_demo(store: Store, today: date) -> str:
             enrol(store, SYSTEM, listing.code, person["person_id"], site, on)
             added += 1
     return f"{len(data['trial'])} trials, {added} enrolments"
-
-
-def _dump(data: dict) -> str:
-    """The demo data back as TOML (only the shapes the demo file uses)."""
-    import json
-
-    def value(v) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, date):
-            return v.isoformat()
-        if isinstance(v, dict):
-            return "{" + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + "}"
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        return json.dumps(v, ensure_ascii=False)
-
-    lines = []
-    for trial in data["trial"]:
-        lines.append("[[trial]]")
-        lines += [f"{k} = {value(v)}" for k, v in trial.items()]
-    return "\n".join(lines) + "\n"

@@ -58,14 +58,6 @@ def check_language(lang: str) -> str:
     return lang
 
 
-def span_ending(years: list[int], last: int, length: int) -> range:
-    """The longest run of consecutive ``years`` ending with ``last``, at most ``length``."""
-    first = last
-    while first - 1 in years and last - first + 1 < length:
-        first -= 1
-    return range(first, last + 1)
-
-
 @dataclass(frozen=True)
 class Section:
     """A part of the report that could not be computed is shown with the reason."""
@@ -128,8 +120,8 @@ def annual_report(
 
 
 def _charts(store, principal, incidence, quality, years, year, lang, small_cells) -> dict:
-    trend = Selection(span_ending(years, year, TREND_YEARS))
-    cohort = Selection(span_ending(years, year, SURVIVAL_YEARS))
+    trend = Selection(pub.span_ending(years, year, TREND_YEARS))
+    cohort = Selection(pub.span_ending(years, year, SURVIVAL_YEARS))
     return {
         "top": inline_svg(charts.top_sites_chart(pub.top_sites(incidence.data, TOP_SITES), lang)),
         "quality": inline_svg(charts.quality_chart(quality.data, lang)),

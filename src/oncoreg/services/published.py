@@ -153,8 +153,13 @@ def default_years(store: Store, span: int = YEARS_SPAN, today: date | None = Non
             "no complete year has both tumours and population",
             hint="import reports and the population (`oncoreg population import`)",
         )
-    last = first = years[-1]
-    while first - 1 in years and last - first + 1 < span:
+    return span_ending(years, years[-1], span)
+
+
+def span_ending(years: list[int], last: int, length: int) -> range:
+    """The longest run of consecutive ``years`` ending with ``last``, at most ``length``."""
+    first = last
+    while first - 1 in years and last - first + 1 < length:
         first -= 1
     return range(first, last + 1)
 

@@ -41,20 +41,16 @@ def translation() -> tuple[str, str]:
     return "".join(source), "".join(target)
 
 
-def folded(expression):
-    """SQLite's folded form of a SQL text expression (the registered Python function)."""
-    return getattr(func, SQLITE_FUNCTION)(expression)
-
-
-def folded_name_sql() -> str:
+@lru_cache(maxsize=8)
+def folded_name_sql(table: str | None = None) -> str:
     """PostgreSQL's folded full name of a report after a space (so that a word's start
-    is `` word``), as SQL text: the expression of the
-    trigram index on sources (migration 0007) and of :func:`folded_name`, which must be
-    the same text for the planner to use the index."""
+    is `` word``), as SQL text, its columns qualified by ``table`` if given: the
+    expression of the trigram index on sources (migration 0007, unqualified) and of
+    :func:`folded_name`, which must be the same text for the planner to use the index."""
     source, target = translation()
-    whole = (
-        "coalesce(family_name, '') || ' ' || coalesce(middle_name, '') || ' ' || "
-        "coalesce(given_name, '')"
+    prefix = f"{table}." if table else ""
+    whole = " || ' ' || ".join(
+        f"coalesce({prefix}{column}, '')" for column in ("family_name", "middle_name", "given_name")
     )
     return f"(' ' || translate(lower({whole}), '{source}', '{target}'))"
 
@@ -63,7 +59,7 @@ def folded_name(session_or_connection, table):
     """The folded full name (family, middle, given) of a person or report row."""
     dialect = session_or_connection.get_bind().dialect.name
     if dialect != "sqlite":
-        return literal_column(folded_name_sql().replace("coalesce(", f"coalesce({table.name}."))
+        return literal_column(folded_name_sql(table.name))
     whole = func.coalesce(table.c.family_name, "") + " " + func.coalesce(table.c.middle_name, "")
-    whole = folded(whole + " " + func.coalesce(table.c.given_name, ""))
-    return " " + whole
+    whole = whole + " " + func.coalesce(table.c.given_name, "")
+    return " " + getattr(func, SQLITE_FUNCTION)(whole)

@@ -26,7 +26,6 @@ from oncoreg.report.annual import (
     check_language,
     number,
     pdf_bytes,
-    span_ending,
 )
 from oncoreg.services import published as pub
 from oncoreg.services.access import Permission, Principal
@@ -144,8 +143,8 @@ def _year_choices(store: Store, chosen: range) -> list[str]:
     years = pub.registry_years(store)
     choices = [pub.years_text(chosen)]
     if years:
-        choices.append(pub.years_text(span_ending(years, years[-1], pub.YEARS_SPAN)))
-        choices.append(pub.years_text(span_ending(years, years[-1], pub.MAX_YEARS)))
+        choices.append(pub.years_text(pub.span_ending(years, years[-1], pub.YEARS_SPAN)))
+        choices.append(pub.years_text(pub.span_ending(years, years[-1], pub.MAX_YEARS)))
         choices += [str(y) for y in reversed(years)]
     return list(dict.fromkeys(choices))
 
