@@ -6,19 +6,16 @@ recorded in the audit trail as having done it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import typer
 
+from oncoreg.cli.context import acting_as, on_registry
 from oncoreg.cli.output import Format, console, show_rows
 from oncoreg.errors import InputError
 from oncoreg.network import boards
-from oncoreg.services.access import SYSTEM, Principal
-from oncoreg.settings import get_settings
-from oncoreg.store import Store
+from oncoreg.services.access import SYSTEM
 
 app = typer.Typer(
     help="Multidisciplinary tumour boards: members, meetings, cases and recommendations.",
@@ -26,18 +23,6 @@ app = typer.Typer(
 )
 CASE_COLUMNS = ["id", "board_code", "person_id", "presenting_facility", "state", "meeting_id"]
 USER = typer.Option("cli", "--user", help="Who does it (recorded in the audit trail).")
-
-
-def _run(work: Callable[[Store], object]):
-    store = Store(get_settings().database_url)
-    try:
-        return work(store)
-    finally:
-        store.dispose()
-
-
-def _as(user: str) -> Principal:
-    return replace(SYSTEM, username=user)
 
 
 @app.command("create")
@@ -52,9 +37,9 @@ def create(
 
     Example: oncoreg boards create K-MDT --name "Hội chẩn K" --host VN-K --schedule "weekly"
     """
-    board = _run(
+    board = on_registry(
         lambda s: boards.create_board(
-            s, _as(user), code=code, name=name, host=host, schedule=schedule
+            s, acting_as(user), code=code, name=name, host=host, schedule=schedule
         )
     )
     console.print(f"board {board['code']} (id {board['id']}) created, host {board['host_code']}")
@@ -73,9 +58,9 @@ def member_add(
 
     Example: oncoreg boards member-add K-MDT --name "TS. Lan" --specialty pathology --role chair
     """
-    member = _run(
+    member = on_registry(
         lambda s: boards.add_member(
-            s, _as(user), board, name=name, specialty=specialty, role=role, facility=facility
+            s, acting_as(user), board, name=name, specialty=specialty, role=role, facility=facility
         )
     )
     console.print(f"member {member['id']} added to board {board}")
@@ -93,8 +78,10 @@ def meeting(
     Example: oncoreg boards meeting K-MDT --at "2026-12-15 14:00" --location "Phòng 3"
     """
     starts = _when(at)
-    planned = _run(
-        lambda s: boards.schedule_meeting(s, _as(user), board, starts_at=starts, location=location)
+    planned = on_registry(
+        lambda s: boards.schedule_meeting(
+            s, acting_as(user), board, starts_at=starts, location=location
+        )
     )
     console.print(f"meeting {planned['id']} planned for {planned['starts_at']:%Y-%m-%d %H:%M}")
 
@@ -121,10 +108,10 @@ def submit(
 
     Example: oncoreg boards submit K-MDT 1234 --question "Surgery first?" --from HN-UB --user lan
     """
-    case = _run(
+    case = on_registry(
         lambda s: boards.submit_case(
             s,
-            _as(user),
+            acting_as(user),
             board=board,
             person_id=person_id,
             tumour_id=tumour,
@@ -149,10 +136,10 @@ def recommend(
 
     Example: oncoreg boards recommend 12 --recommendation "Neoadjuvant chemotherapy" --user lan
     """
-    case = _run(
+    case = on_registry(
         lambda s: boards.record_recommendation(
             s,
-            _as(user),
+            acting_as(user),
             case_id,
             recommendation=recommendation,
             treatment_plan=plan,
@@ -171,7 +158,7 @@ def list_command(
 
     Example: oncoreg boards list --format csv
     """
-    rows = _run(lambda s: boards.list_boards(s, SYSTEM))
+    rows = on_registry(lambda s: boards.list_boards(s, SYSTEM))
     table = [
         [b["id"], b["code"], b["name"], b["host_code"], len(b["members"]), _next(b["upcoming"])]
         for b in rows
@@ -196,7 +183,7 @@ def cases(
 
     Example: oncoreg boards cases --board K-MDT --state submitted
     """
-    rows = _run(lambda s: boards.list_cases(s, SYSTEM, board=board, state=state))
+    rows = on_registry(lambda s: boards.list_cases(s, SYSTEM, board=board, state=state))
     table = [[c[name] for name in CASE_COLUMNS] for c in rows]
     show_rows(CASE_COLUMNS, table, fmt, title="Board cases")
 
@@ -213,7 +200,7 @@ def agenda(
     """
     from oncoreg.network import board_documents  # WeasyPrint: loaded only when printing
 
-    data = _run(lambda s: board_documents.agenda_pdf(s, SYSTEM, meeting_id, lang))
+    data = on_registry(lambda s: board_documents.agenda_pdf(s, SYSTEM, meeting_id, lang))
     out.write_bytes(data)
     console.print(f"agenda of meeting {meeting_id} written to {out}")
 
@@ -230,6 +217,6 @@ def minutes(
     """
     from oncoreg.network import board_documents
 
-    data = _run(lambda s: board_documents.minutes_pdf(s, SYSTEM, meeting_id, lang))
+    data = on_registry(lambda s: board_documents.minutes_pdf(s, SYSTEM, meeting_id, lang))
     out.write_bytes(data)
     console.print(f"minutes of meeting {meeting_id} written to {out}")

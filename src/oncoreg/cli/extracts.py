@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import date
 
 import typer
 
+from oncoreg.cli.context import acting_as, registry
 from oncoreg.cli.output import Format, console, show_pairs, show_rows
 from oncoreg.errors import InputError
 from oncoreg.network import extracts
-from oncoreg.services.access import SYSTEM, Principal
+from oncoreg.services.access import SYSTEM
 from oncoreg.settings import get_settings
-from oncoreg.store import Store
 
 app = typer.Typer(
     help="Research extracts: data-sharing agreements, requests, approval and release.",
@@ -25,20 +23,6 @@ app = typer.Typer(
 AGREEMENT_COLUMNS = ["code", "organisation", "signed_on", "expires_on", "valid", "members"]
 EXTRACT_COLUMNS = ["id", "agreement", "requested_by", "requested_at", "years", "state", "rows"]
 FORMAT = typer.Option(Format.TABLE, "--format", help="table, csv or json.")
-
-
-@contextmanager
-def _store() -> Iterator[Store]:
-    store = Store.from_settings(get_settings())
-    try:
-        yield store
-    finally:
-        store.dispose()
-
-
-def _as(user: str) -> Principal:
-    """The CLI acts as the system, recording ``user`` as who did it."""
-    return replace(SYSTEM, username=user)
 
 
 def _list(text: str) -> list[str]:
@@ -70,10 +54,10 @@ def agreement_add(
 
     Example: oncoreg extracts agreement-add OUCRU-2025 --organisation OUCRU --title "Liver cancer survival" --signed 2025-03-01 --variables sex,age_group,region --members oxford-lan
     """  # noqa: E501 - the example stays on one line to be copied
-    with _store() as store:
+    with registry() as store:
         agreement = extracts.record_agreement(
             store,
-            _as(user),
+            acting_as(user),
             code=code,
             organisation=organisation,
             title=title,
@@ -92,7 +76,7 @@ def agreements(fmt: Format = FORMAT) -> None:
 
     Example: oncoreg extracts agreements --format csv
     """
-    with _store() as store:
+    with registry() as store:
         rows = extracts.list_agreements(store, SYSTEM)
     show_rows(
         AGREEMENT_COLUMNS,
@@ -117,10 +101,10 @@ def request(
 
     Example: oncoreg extracts request OUCRU-2025 --variables sex,age_group,region --years 2018-2022 --sites C22 --purpose "liver cancer survival" --user oxford-lan
     """  # noqa: E501 - the example stays on one line to be copied
-    with _store() as store:
+    with registry() as store:
         view = extracts.request_extract(
             store,
-            _as(user),
+            acting_as(user),
             agreement,
             _list(variables),
             years,
@@ -142,9 +126,9 @@ def approve(
 
     Example: oncoreg extracts approve 3 --user admin-lan --note "ethics 2025/17"
     """
-    with _store() as store:
+    with registry() as store:
         folder = extracts.extract_folder(get_settings())
-        view = extracts.approve(store, _as(user), extract_id, note, folder=folder)
+        view = extracts.approve(store, acting_as(user), extract_id, note, folder=folder)
     if view.state == "refused":
         console.print(f"[red]extract {view.id} refused:[/red] {view.decision_note}")
         raise typer.Exit(1)
@@ -165,8 +149,8 @@ def refuse(
 
     Example: oncoreg extracts refuse 4 --reason "outside the purpose" --user admin-lan
     """
-    with _store() as store:
-        view = extracts.refuse(store, _as(user), extract_id, reason)
+    with registry() as store:
+        view = extracts.refuse(store, acting_as(user), extract_id, reason)
     console.print(f"extract {view.id} refused")
 
 
@@ -176,7 +160,7 @@ def list_command(fmt: Format = FORMAT) -> None:
 
     Example: oncoreg extracts list --format json
     """
-    with _store() as store:
+    with registry() as store:
         rows = extracts.list_extracts(store, SYSTEM)
     values = [[_value(r, c) for c in EXTRACT_COLUMNS] for r in rows]
     show_rows(EXTRACT_COLUMNS, values, fmt, title="Research extracts")
@@ -190,7 +174,7 @@ def show(
 
     Example: oncoreg extracts show 3
     """
-    with _store() as store:
+    with registry() as store:
         view = extracts.extract_view(store, SYSTEM, extract_id)
     if fmt is Format.JSON:
         sys.stdout.write(json.dumps(vars(view), ensure_ascii=False, default=str) + "\n")

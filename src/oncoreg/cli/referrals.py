@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import date, datetime
 
 import typer
 
+from oncoreg.cli.context import acting_as, on_registry
 from oncoreg.cli.output import Format, console, err_console, show_pairs, show_rows
 from oncoreg.network import referral_waits, referrals
-from oncoreg.services.access import SYSTEM, Principal
-from oncoreg.settings import get_settings
-from oncoreg.store import Store
+from oncoreg.services.access import SYSTEM
 
 app = typer.Typer(
     help="Referrals of a person's tumour from one facility to another.", no_args_is_help=True
@@ -46,18 +44,6 @@ WAIT_COLUMNS = [
 MAX_ID = 2**31 - 1  # record ids are 32-bit integers on every database
 UserOption = typer.Option("cli", "--user", help="Who acts (written in the history).")
 NoteOption = typer.Option(None, "--note", help="A note kept in the referral's history.")
-
-
-def _run(call: Callable[[Store], object]):
-    store = Store.from_settings(get_settings())
-    try:
-        return call(store)
-    finally:
-        store.dispose()
-
-
-def _as(user: str) -> Principal:
-    return replace(SYSTEM, username=user)
 
 
 def _day(text: str | None, option: str) -> date | None:
@@ -129,10 +115,10 @@ def create(
 
     Example: oncoreg referrals create 1042 --from HN-UB --to VN-K --urgency urgent --reason "x"
     """
-    view = _run(
+    view = on_registry(
         lambda store: referrals.refer(
             store,
-            _as(user),
+            acting_as(user),
             person_id=person_id,
             tumour_id=tumour,
             to_facility=to,
@@ -159,7 +145,7 @@ def list_command(
 
     Example: oncoreg referrals list --state sent --facility VN-K --format csv
     """
-    page = _run(
+    page = on_registry(
         lambda store: referrals.list_referrals(
             store, SYSTEM, state=state, facility=facility, limit=limit
         )
@@ -179,7 +165,7 @@ def show(
 
     Example: oncoreg referrals show 3
     """
-    view = _run(lambda store: referrals.referral_view(store, SYSTEM, referral_id))
+    view = on_registry(lambda store: referrals.referral_view(store, SYSTEM, referral_id))
     if as_json:
         sys.stdout.write(json.dumps(asdict(view), default=_plain, ensure_ascii=False) + "\n")
         return
@@ -191,8 +177,8 @@ def _plain(value):
 
 
 def _step(action: str, referral_id: int, user: str, note: str | None, **more) -> None:
-    view = _run(
-        lambda store: referrals.act(store, _as(user), referral_id, action, note=note, **more)
+    view = on_registry(
+        lambda store: referrals.act(store, acting_as(user), referral_id, action, note=note, **more)
     )
     console.print(f"referral {view.id}: {view.state}")
 
@@ -274,7 +260,7 @@ def waiting_times(
 
     Example: oncoreg referrals waiting-times --since 2026-01-01
     """
-    rows = _run(
+    rows = on_registry(
         lambda store: referral_waits.waiting_times(
             store, SYSTEM, since=_day(since, "--since"), until=_day(until, "--until")
         )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import typer
 
+from oncoreg.cli.context import acting_as
 from oncoreg.cli.output import console
 from oncoreg.settings import get_settings
 from oncoreg.store import Store
@@ -33,7 +33,7 @@ def report(
 
     report_format(out)
     check_language(lang)
-    principal = replace(SYSTEM, username=user) if user else SYSTEM
+    principal = acting_as(user) if user else SYSTEM
     settings = get_settings()
     store = Store.from_settings(settings)
     try:

@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import typer
 
+from oncoreg.cli.context import acting_as, on_registry
 from oncoreg.cli.output import Format, console, show_pairs, show_rows
 from oncoreg.errors import InputError
 from oncoreg.network import trials
 from oncoreg.services.access import SYSTEM
-from oncoreg.settings import get_settings
-from oncoreg.store import Store
 
 app = typer.Typer(
     help="Clinical trials: the registry, structured eligibility, matching and accrual.",
     no_args_is_help=True,
 )
 FORMAT = typer.Option(Format.TABLE, "--format", help="table, csv or json.")
-
-
-def _store() -> Store:
-    return Store.from_settings(get_settings())
-
-
-def _run(call, *args, **kwargs):
-    store = _store()
-    try:
-        return call(store, *args, **kwargs)
-    finally:
-        store.dispose()
 
 
 def _mark(met: bool | None) -> str:
@@ -49,8 +35,8 @@ def import_command(
     """
     if not file.is_file():
         raise InputError(f"{file}: no such file")
-    who = replace(SYSTEM, username=user)
-    done = _run(trials.import_trials, who, file.read_bytes(), name=file.name)
+    who = acting_as(user)
+    done = on_registry(trials.import_trials, who, file.read_bytes(), name=file.name)
     console.print(
         f"{file.name}: {done.read} trials read, {done.inserted} added, {done.updated} updated, "
         f"{done.unchanged} unchanged",
@@ -68,7 +54,7 @@ def list_command(
 
     Example: oncoreg trials list --state open --format csv
     """
-    rows = _run(trials.list_trials, SYSTEM, state=state, site=site)
+    rows = on_registry(trials.list_trials, SYSTEM, state=state, site=site)
     columns = ["code", "phase", "state", "sponsor", "enrolled", "target_accrual", "sites"]
     show_rows(
         columns,
@@ -88,7 +74,7 @@ def show_command(code: str = typer.Argument(..., help="Trial code.")) -> None:
 
     Example: oncoreg trials show VN-K-2025-03
     """
-    t = _run(trials.view_trial, SYSTEM, code)
+    t = on_registry(trials.view_trial, SYSTEM, code)
     show_pairs(
         [
             ("code", t.code),
@@ -124,7 +110,7 @@ def match_command(
 
     Example: oncoreg trials match 1042 --format json
     """
-    found = _run(trials.match_person, SYSTEM, person_id)
+    found = on_registry(trials.match_person, SYSTEM, person_id)
     rows = [
         [t["code"], t["verdict"], r["criterion"], _mark(r["met"]), r["reason"]]
         for t in found["trials"]
@@ -143,7 +129,7 @@ def eligible_command(
 
     Example: oncoreg trials eligible HN-UB-2024-07 --limit 20 --format csv
     """
-    found = _run(trials.eligible_persons, SYSTEM, code, limit=limit)
+    found = on_registry(trials.eligible_persons, SYSTEM, code, limit=limit)
     columns = ["person_id", "sex", "age", "topography", "stage", "verdict", "failed", "unknown"]
     rows = [
         [p[c] if c not in ("failed", "unknown") else " ".join(p[c]) for c in columns]
@@ -165,7 +151,7 @@ def enrol_command(
     Example: oncoreg trials enrol HN-UB-2024-07 1042 --facility HN-UB --user lan
     """
     when = _date(on) if on else None
-    done = _run(trials.enrol, replace(SYSTEM, username=user), code, person_id, facility, when)
+    done = on_registry(trials.enrol, acting_as(user), code, person_id, facility, when)
     console.print(
         f"person {done['person_id']} enrolled in {done['trial']} at {done['facility']} "
         f"on {done['enrolled_on']} (by {done['enrolled_by']})",
@@ -186,7 +172,7 @@ def accrual_command(code: str = typer.Argument(..., help="Trial code.")) -> None
 
     Example: oncoreg trials accrual VN-K-2025-03
     """
-    found = _run(trials.accrual, SYSTEM, code)
+    found = on_registry(trials.accrual, SYSTEM, code)
     rows = [
         [s["facility"], "yes" if s["open"] else "no", s["enrolled"], s["target"]]
         for s in found["sites"]
@@ -205,5 +191,5 @@ def state_command(
 
     Example: oncoreg trials state VN-K-2025-03 closed --user lan
     """
-    done = _run(trials.set_state, replace(SYSTEM, username=user), code, state)
+    done = on_registry(trials.set_state, acting_as(user), code, state)
     console.print(f"trial {done.code} is now {done.state}", highlight=False)
