@@ -6,11 +6,13 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from oncoreg.model import AuditAction, DatePrecision, RecordStatus, Sex
 from oncoreg.store import AuditEvent, Facility, Source
-from oncoreg.store.bulk import bulk_insert, insert_returning_ids
+from oncoreg.store.bulk import bulk_insert, bulk_update, insert_returning_ids
 from oncoreg.store.tables import utcnow
 
 
@@ -151,3 +153,73 @@ def test_insert_returning_ids_refuses_ids_it_cannot_vouch_for(store, monkeypatch
         assert (
             insert_returning_ids(s.connection(), Source.__table__, _sources(facility.id, 5)) is None
         )
+
+
+AWKWARD = ["", "\\N", 'say "hi", then go', "line\nbreak", "Nguyễn Thị Đào", "\\", "NULL", " "]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.text(st.characters(exclude_characters="\x00"), max_size=12), max_size=6))
+def test_bulk_insert_keeps_every_text_value_as_given(store, values):
+    """Text comes back exactly as given, null as null and empty as empty, whatever quotes,
+    separators, backslashes or line breaks it holds (PostgreSQL: CSV through COPY)."""
+    texts = [*AWKWARD, *values, None]
+    with store.session() as s:
+        facility = s.scalar(select(Facility).where(Facility.code == "VN-K"))
+        if facility is None:
+            facility = Facility(
+                code="VN-K", name_vi="K", province_code="01", level="central", type="hospital"
+            )
+            s.add(facility)
+            s.flush()
+        batch = s.scalar(select(func.count()).select_from(Source))
+        frame = _sources(facility.id, len(texts)).with_columns(
+            report_id=pl.format("t{}-{}", pl.lit(batch), pl.int_range(len(texts))),
+            given_name=pl.Series(texts, dtype=pl.String),
+        )
+        ids = insert_returning_ids(s.connection(), Source.__table__, frame)
+        stored = dict(s.execute(select(Source.id, Source.given_name)).all())
+    assert [stored[i] for i in ids] == texts
+
+
+def test_bulk_update_of_a_large_frame_sets_each_row_and_rolls_back(store, monkeypatch):
+    """A large update goes through a staging table (SQLite: a file; PostgreSQL: a
+    temporary table filled by COPY) and vanishes with its transaction."""
+    monkeypatch.setattr("oncoreg.store.bulk.STAGED", 10)
+    now = utcnow()
+    facilities = pl.DataFrame(
+        {
+            "code": [f"VN-{i}" for i in range(30)],
+            "name_vi": ["K"] * 30,
+            "province_code": ["01"] * 30,
+            "level": ["central"] * 30,
+            "type": ["hospital"] * 30,
+            "status": ["confirmed"] * 30,
+            "created_at": [now] * 30,
+            "updated_at": [now] * 30,
+        }
+    )
+    with store.session() as s:
+        ids = insert_returning_ids(s.connection(), Facility.__table__, facilities)
+    change = pl.DataFrame(
+        {
+            "id": ids,
+            "name_vi": [AWKWARD[i % len(AWKWARD)] for i in range(30)],
+            "equipment": [{"linac": i, "note": "ờ"} for i in range(30)],
+        }
+    )
+    with pytest.raises(RuntimeError):
+        with store.session() as s:
+            bulk_update(
+                s.connection(), Facility.__table__, change.with_columns(name_vi=pl.lit("x"))
+            )
+            raise RuntimeError("crash after the update")
+    with store.session() as s:
+        assert s.scalar(select(func.count()).where(Facility.name_vi == "x")) == 0
+        bulk_update(s.connection(), Facility.__table__, change)
+    with store.session() as s:
+        rows = {r.id: r for r in s.scalars(select(Facility))}
+    assert [rows[i].name_vi for i in ids] == change["name_vi"].to_list()
+    assert rows[ids[7]].equipment == {"linac": 7, "note": "ờ"}
