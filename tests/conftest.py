@@ -1,5 +1,6 @@
 """Shared fixtures: where the public reference files are, clean settings, and the two
-database backends.
+database backends; and a guard failing any test in which a web route reaches the
+database from the event loop.
 
 PostgreSQL is the server at ONCOREG_TEST_POSTGRES_URL (default: 127.0.0.1:5432, trust
 auth, database ``test``); each test gets a database of its own, dropped afterwards. Where
@@ -8,13 +9,15 @@ no server answers, the PostgreSQL cases are skipped with that reason.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -77,3 +80,25 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'registry.db'}"
     return request.getfixturevalue("pg_url")
+
+
+def _not_on_the_event_loop(connection, *_args) -> None:
+    """A database call from the event loop's thread (an ``async`` route or dependency
+    calling the blocking store) would stall every request of the worker while it waits.
+    The servers of the tests run their loops off the main thread; the main thread is the
+    tests' own (Playwright's sync API keeps a loop running there)."""
+    if threading.current_thread() is threading.main_thread():
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return  # a worker thread: where blocking calls belong
+    raise AssertionError("the database was reached from the event loop (async code blocking)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_database_on_the_event_loop():
+    """Every test fails if a web route reaches the database on the event loop."""
+    event.listen(Engine, "engine_connect", _not_on_the_event_loop)
+    yield
+    event.remove(Engine, "engine_connect", _not_on_the_event_loop)

@@ -152,3 +152,9 @@ def test_pages_answer_with_security_headers(web_app):
     assert answer.headers["x-frame-options"] == "DENY"
     assert "default-src 'self'" in answer.headers["content-security-policy"]
     assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["cache-control"] == "no-store"
+    refused = TestClient(web_app).get("/api/v1/persons")  # errors too
+    assert refused.status_code == 401 and refused.headers["x-frame-options"] == "DENY"
+    static = TestClient(web_app).get("/static/oncoreg.css")  # static files may be cached
+    assert static.status_code == 200 and "cache-control" not in static.headers
+    assert static.headers["x-content-type-options"] == "nosniff"

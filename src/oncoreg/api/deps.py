@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from oncoreg.errors import Forbidden, OncoregError
 from oncoreg.services import users
@@ -65,7 +67,8 @@ def _token(request: Request) -> tuple[str | None, bool]:
 async def get_auth(request: Request, store: StoreDep) -> Auth:
     """The signed-in session, or NotSignedIn (401); checks CSRF on changing requests."""
     token, by_cookie = _token(request)
-    found = users.session_user(store, token) if token else None
+    # a database lookup: on a worker thread, never blocking the event loop
+    found = await run_in_threadpool(users.session_user, store, token) if token else None
     if found is None:
         raise NotSignedIn("sign in first", hint="POST /api/v1/session or open /login")
     principal, csrf, must_change = found
@@ -87,6 +90,15 @@ async def _check_csrf(request: Request, expected: str) -> None:
 
 
 AuthDep = Annotated[Auth, Depends(get_auth)]
+
+
+async def get_form(request: Request) -> FormData:
+    """The request's form (read once; Starlette keeps it), so that routes needing fields
+    by name or repeated fields can be plain functions that run on a worker thread."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(get_form)]
 
 
 def get_principal(auth: AuthDep) -> Principal:

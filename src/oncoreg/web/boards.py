@@ -12,7 +12,7 @@ from datetime import datetime
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from oncoreg.api.deps import MAX_ID, AuthDep, PrincipalDep, RecordId, StoreDep
+from oncoreg.api.deps import MAX_ID, AuthDep, FormDep, PrincipalDep, RecordId, StoreDep
 from oncoreg.errors import InputError
 from oncoreg.model import MeetingState
 from oncoreg.network import boards
@@ -204,15 +204,15 @@ def _meeting(request, auth, principal, store, meeting_id: int, message: str | No
 
 
 @router.post("/boards/meetings/{meeting_id}/held")
-async def hold_meeting(
+def hold_meeting(
     meeting_id: RecordId,
     request: Request,
     auth: AuthDep,
     principal: PrincipalDep,
     store: StoreDep,
+    form: FormDep,
     minutes: str = Form("", max_length=20000),
 ) -> Response:
-    form = await request.form()
     attendees = [int(v) for v in form.getlist("attendees") if str(v).isdigit() and len(v) < 10]
     try:
         boards.record_held(store, principal, meeting_id, attendees=attendees, minutes=minutes)

@@ -9,7 +9,16 @@ import secrets
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from oncoreg.api.deps import COOKIE, MAX_ID, AuthDep, PrincipalDep, RecordId, SettingsDep, StoreDep
+from oncoreg.api.deps import (
+    COOKIE,
+    MAX_ID,
+    AuthDep,
+    FormDep,
+    PrincipalDep,
+    RecordId,
+    SettingsDep,
+    StoreDep,
+)
 from oncoreg.api.routes.session import client_address, set_session_cookie
 from oncoreg.errors import InputError, OncoregError
 from oncoreg.services import entry, records, review, users
@@ -252,11 +261,15 @@ def _edit_values(form) -> dict[str, str | None]:
 
 
 @router.post("/sources/{source_id}/check")
-async def check_source(
-    source_id: RecordId, request: Request, auth: AuthDep, principal: PrincipalDep, store: StoreDep
+def check_source(
+    source_id: RecordId,
+    request: Request,
+    auth: AuthDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+    form: FormDep,
 ) -> Response:
     """The live check of an edit as the registrar types (an htmx fragment)."""
-    form = await request.form()
     context = {"source_id": source_id, "confirmed": form.getlist("confirm"), "problem": None}
     try:
         context["findings"] = records.check_edit(store, principal, source_id, _edit_values(form))
@@ -266,10 +279,14 @@ async def check_source(
 
 
 @router.post("/sources/{source_id}")
-async def save_source(
-    source_id: RecordId, request: Request, auth: AuthDep, principal: PrincipalDep, store: StoreDep
+def save_source(
+    source_id: RecordId,
+    request: Request,
+    auth: AuthDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+    form: FormDep,
 ) -> Response:
-    form = await request.form()
     person_id = form.get("person_id", "")
     confirm = [str(v) for v in form.getlist("confirm")]
     try:
@@ -321,10 +338,9 @@ def entry_page(request: Request, auth: AuthDep, principal: PrincipalDep) -> Resp
 
 
 @router.post("/reports/new")
-async def enter_report(
-    request: Request, auth: AuthDep, principal: PrincipalDep, store: StoreDep
+def enter_report(
+    request: Request, auth: AuthDep, principal: PrincipalDep, store: StoreDep, form: FormDep
 ) -> Response:
-    form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name, _ in ENTRY_FIELDS}
     context: dict = {"fields": ENTRY_FIELDS, "values": values}
     try:
@@ -401,14 +417,14 @@ def imports_page(request: Request, auth: AuthDep, principal: PrincipalDep) -> Re
 
 
 @router.post("/imports")
-async def upload(
+def upload(
     request: Request,
     auth: AuthDep,
     principal: PrincipalDep,
     file: UploadFile,
     dry_run: bool = Form(False),
 ) -> Response:
-    content = await file.read()
+    content = file.file.read()
     try:
         job = request.app.state.uploads.start(principal, file.filename or "", content, dry_run)
     except InputError as err:

@@ -18,11 +18,11 @@ def uploads(request: Request) -> Uploads:
 
 
 @router.post("", response_model=ImportJobPublic, status_code=202, operation_id="start_import")
-async def start_import(
+def start_import(
     request: Request, file: UploadFile, principal: PrincipalDep, dry_run: bool = False
 ) -> ImportJobPublic:
     """Upload a CSV, XLSX, FHIR JSON or NAACCR XML file; it is imported in the background."""
-    content = await file.read()
+    content = file.file.read()
     job = uploads(request).start(principal, file.filename or "upload", content, dry_run)
     return ImportJobPublic(**job.public())
 

@@ -107,11 +107,9 @@ def list_trials(
 
 
 @router.post("/import", response_model=TrialImport, operation_id="import_trials")
-async def import_trials(
-    file: UploadFile, store: StoreDep, principal: Principal = Manager
-) -> TrialImport:
+def import_trials(file: UploadFile, store: StoreDep, principal: Principal = Manager) -> TrialImport:
     """Upload a trials TOML file (``[[trial]]`` tables); all or nothing."""
-    content = await file.read(MAX_UPLOAD + 1)
+    content = file.file.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
         raise InputError("the trials file is larger than 1 MB")
     done = trials.import_trials(store, principal, content, name=file.filename or "trials.toml")
