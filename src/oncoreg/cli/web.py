@@ -64,6 +64,9 @@ def run_server(host: str, port: int, workers: int = 0) -> None:
         factory=True,
         log_level="warning",
         proxy_headers=True,
+        # a worker computing a large registry's statistics can hold the interpreter for
+        # seconds (C code building frames); only one silent for a minute is hung
+        timeout_worker_healthcheck=60,
     )
 
 

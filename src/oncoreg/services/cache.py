@@ -8,6 +8,12 @@ the newest population and life-table rows name the registry's *data version*. A 
 decorated with :func:`by_data_version` computes once per data version and arguments, in
 each process, and computes again after any change; reads (audited as ``read``) do not
 count as changes.
+
+Concurrent callers asking the same question while it is being computed wait for that one
+computation instead of each starting their own (fifty clients opening the dashboard
+after an import would otherwise compute the same tables fifty times at once). The data
+version is read once per outermost call: the kept functions it calls (the published
+table, the incidence table, the tumours) answer for that same version.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
+from contextvars import ContextVar
 
 from sqlalchemy import func, literal_column, select
 
@@ -26,6 +33,8 @@ from oncoreg.store.tables import LifeTableCell, PopulationCell
 KEPT = 64  # answers kept per function (the newest; older ones are dropped)
 _lock = threading.Lock()
 _caches: dict[str, OrderedDict] = {}
+_flights: dict[tuple, threading.Lock] = {}  # the computation under way, per question
+_versions: ContextVar[dict | None] = ContextVar("oncoreg_data_versions", default=None)
 
 
 def data_version(store: Store) -> tuple:
@@ -57,21 +66,48 @@ def by_data_version(compute):
 
     @functools.wraps(compute)
     def cached(store: Store, *args, **kwargs):
-        key = (store.url, data_version(store), _frozen(args), _frozen(sorted(kwargs.items())))
-        with _lock:
-            answers = _caches.setdefault(name, OrderedDict())
-            if key in answers:
-                answers.move_to_end(key)
-                return answers[key]
-        answer = compute(store, *args, **kwargs)
-        with _lock:
-            answers[key] = answer
-            while len(answers) > KEPT:
-                answers.popitem(last=False)
-        return answer
+        versions = _versions.get()
+        outermost = versions is None
+        if outermost:
+            versions = {}
+            token = _versions.set(versions)
+        try:
+            if store.url not in versions:
+                versions[store.url] = data_version(store)
+            key = (store.url, versions[store.url], _frozen(args), _frozen(sorted(kwargs.items())))
+            return _answer(name, key, lambda: compute(store, *args, **kwargs))
+        finally:
+            if outermost:
+                _versions.reset(token)
 
     cached.uncached = compute
     return cached
+
+
+def _answer(name: str, key: tuple, compute):
+    """The kept answer to ``key``, else computed once: other threads asking the same
+    meanwhile wait for it (a failed computation lets the next one try)."""
+    with _lock:
+        answers = _caches.setdefault(name, OrderedDict())
+        if key in answers:
+            answers.move_to_end(key)
+            return answers[key]
+        flight = _flights.setdefault((name, key), threading.Lock())
+    with flight:
+        with _lock:
+            if key in answers:  # computed by the thread this one waited for
+                answers.move_to_end(key)
+                return answers[key]
+        try:
+            answer = compute()
+            with _lock:
+                answers[key] = answer
+                while len(answers) > KEPT:
+                    answers.popitem(last=False)
+            return answer
+        finally:
+            with _lock:
+                _flights.pop((name, key), None)
 
 
 def _frozen(value):
@@ -89,3 +125,4 @@ def clear() -> None:
     """Forget every kept answer (tests; after restoring a database file)."""
     with _lock:
         _caches.clear()
+        _flights.clear()

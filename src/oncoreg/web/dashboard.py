@@ -28,7 +28,7 @@ from oncoreg.report.annual import (
     pdf_bytes,
 )
 from oncoreg.services import published as pub
-from oncoreg.services.access import Permission, Principal
+from oncoreg.services.access import Permission, Principal, Role
 from oncoreg.services.cache import by_data_version
 from oncoreg.services.statistics import ALL_SITES, NMSC, Selection
 from oncoreg.store import Store
@@ -259,6 +259,19 @@ def chart_file(
     """The chart drawn (or its numbers as CSV), kept until the data change."""
     found = chart_of(name, store, principal, view, small)
     return found.data.write_csv() if fmt == "csv" else found.draw(lang, fmt)
+
+
+def warm(store: Store, small: int) -> None:
+    """Compute the default dashboard (its tables and charts' numbers) for the roles that
+    read statistics, so that its first readers find it kept. Run by each server worker
+    as it starts, on a thread of its own; a registry with nothing to count is left as it
+    is (its users see why on the dashboard)."""
+    view = _view(store, None, None, None, "world-segi")
+    for role in (Role.ANALYST, Role.REGISTRAR, Role.ADMIN):
+        principal = Principal(username="system", role=role)
+        pub.published_provinces(store, principal, view.selection(), view.standard, small)
+        for name in CHARTS:
+            chart_of(name, store, principal, view, small)
 
 
 # -- the annual report -------------------------------------------------------------------
