@@ -6,15 +6,19 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from oncoreg.model import FacilityLevel, FacilityType, Sex
-from oncoreg.services.access import SYSTEM
+from oncoreg.services.access import SYSTEM, Principal, Role
 from oncoreg.services.records import search_persons
 from oncoreg.store import Facility, Person, Source, Tumour
+from oncoreg.store.bulk import bulk_insert, bulk_update
 from oncoreg.store.search import translation
+from oncoreg.store.tables import utcnow
 from oncoreg.text import fold_vietnamese
 
 NAMES = [
@@ -111,3 +115,73 @@ def test_the_postgresql_table_agrees_with_python_where_it_folds(letter):
     source, target = translation()
     if letter.lower() in source:
         assert target[source.index(letter.lower())] == fold_vietnamese(letter)
+
+
+def test_the_search_follows_changed_names_and_links(store):
+    """On PostgreSQL the folded names are kept by triggers: a renamed report is found by
+    its new name only, a report moved to another tumour answers for that person, and
+    reports added by COPY are found at once."""
+    _registry(store)
+    with store.session(actor="test") as session:
+        source = session.scalars(select(Source).where(Source.report_id == "R2")).one()
+        source.family_name, source.given_name = "Phạm", "Minh"
+        other = session.scalars(select(Tumour).join(Person).where(Person.given_name == "Hoà"))
+        moved_to = other.one()
+        moved = session.scalars(select(Source).where(Source.report_id == "R1")).one()
+        bulk_update(
+            session.connection(),
+            Source.__table__,
+            pl.DataFrame({"id": [moved.id], "tumour_id": [moved_to.id]}),
+        )
+        facility_id = source.facility_id
+    assert {h.id for h in search_persons(store, SYSTEM, name="tran duc").data} == set()
+    assert {h.id for h in search_persons(store, SYSTEM, name="pham minh").data} == {2}
+    assert {h.id for h in search_persons(store, SYSTEM, name="nguyen hong").data} == {3}
+    with store.session(actor="test") as session:
+        frame = pl.DataFrame(
+            {
+                "facility_id": [facility_id],
+                "report_id": ["R9"],
+                "tumour_id": [moved_to.id],
+                "family_name": ["Đỗ"],
+                "given_name": ["Quyên"],
+                "status": ["pending"],
+                "birth_date_precision": ["unknown"],
+                "diagnosis_date_precision": ["unknown"],
+                "created_at": [utcnow()],
+                "updated_at": [utcnow()],
+                "received_at": [utcnow()],
+            }
+        )
+        bulk_insert(session.connection(), Source.__table__, frame)
+    assert {h.id for h in search_persons(store, SYSTEM, name="do quyen").data} == {3}
+
+
+def test_a_hospital_finds_names_only_on_its_own_reports(store):
+    _registry(store)
+    with store.session(actor="test") as session:
+        other = Facility(
+            code="VN-O",
+            name_vi="Bệnh viện khác",
+            province_code="01",
+            level=FacilityLevel.CENTRAL,
+            type=FacilityType.HOSPITAL,
+        )
+        session.add(other)
+        session.flush()
+        own = session.scalar(select(Facility.id).where(Facility.code == "VN-T"))
+        session.add(
+            Source(
+                facility_id=other.id,
+                report_id="X1",
+                tumour_id=session.scalar(select(Source.tumour_id).where(Source.report_id == "R2")),
+                family_name="Vũ",
+                given_name="Lan",
+            )
+        )
+    hospital = Principal(username="h", role=Role.HOSPITAL, facility_id=own)
+    elsewhere = Principal(username="o", role=Role.HOSPITAL, facility_id=other.id)
+    assert search_persons(store, hospital, name="vu lan").data == []
+    assert {h.id for h in search_persons(store, elsewhere, name="vu lan").data} == {2}
+    assert search_persons(store, elsewhere, name="tran duc").data == []
+    assert {h.id for h in search_persons(store, SYSTEM, name="vu lan").data} == {2}

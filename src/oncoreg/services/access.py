@@ -110,11 +110,14 @@ def require(principal: Principal, permission: Permission) -> None:
         )
 
 
-def visible_sources(principal: Principal) -> ColumnElement[bool]:
-    """A filter on Source rows: the reports this principal may read."""
+def visible_sources(principal: Principal, facility_id=None) -> ColumnElement[bool]:
+    """A filter on Source rows (or rows with their ``facility_id`` column, e.g. the name
+    search's): the reports this principal may read."""
     require(principal, Permission.READ_RECORDS)
     if principal.facility_bound:
-        return Source.facility_id == principal.facility_id
+        return (Source.facility_id if facility_id is None else facility_id) == (
+            principal.facility_id
+        )
     return true()
 
 

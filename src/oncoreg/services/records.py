@@ -27,7 +27,7 @@ from oncoreg.services.access import (
 from oncoreg.services.checking import COLUMNS
 from oncoreg.store import AuditEvent, CheckFinding, Facility, FollowUp, Person, Source, Store
 from oncoreg.store.identifiers import keyed_hash
-from oncoreg.store.search import folded_name
+from oncoreg.store.search import folded_name, source_names
 from oncoreg.store.tables import Tumour, utcnow
 from oncoreg.text import fold_vietnamese
 
@@ -112,16 +112,31 @@ def search_persons(
 
 
 def _matching_sources(session, principal, name, national_id, birth_year, facility_code):
-    query = (
-        select(Source.id)
-        .join(Tumour, Tumour.id == Source.tumour_id)
-        .join(Person, Person.id == Tumour.person_id)
-        .where(visible_sources(principal), Person.status != RecordStatus.OBSOLETE)
-    )
-    if name and name.strip():
+    words = fold_vietnamese(name or "").split()
+    if words and session.get_bind().dialect.name == "postgresql":
+        # the narrow table of folded names (migration 0011), joined to sources only when
+        # another criterion needs them
+        names = source_names.c
+        query = (
+            select(names.source_id)
+            .join(Tumour, Tumour.id == names.tumour_id)
+            .join(Person, Person.id == Tumour.person_id)
+            .where(visible_sources(principal, names.facility_id))
+            .where(Person.status != RecordStatus.OBSOLETE)
+        )
+        if national_id or facility_code:
+            query = query.join(Source, Source.id == names.source_id)
+        whole = names.folded
+    else:
+        query = (
+            select(Source.id)
+            .join(Tumour, Tumour.id == Source.tumour_id)
+            .join(Person, Person.id == Tumour.person_id)
+            .where(visible_sources(principal), Person.status != RecordStatus.OBSOLETE)
+        )
         whole = folded_name(session, Source.__table__)
-        for word in fold_vietnamese(name).split():  # each word, or the start of one
-            query = query.where(whole.contains(" " + word, autoescape=True))
+    for word in words:  # each word, or the start of one
+        query = query.where(whole.contains(" " + word, autoescape=True))
     if national_id and national_id.strip():
         digest = keyed_hash(national_id, session.info["hash_key"], "national_id")
         query = query.where(Source.national_id_hash == digest)

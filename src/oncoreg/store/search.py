@@ -4,19 +4,31 @@ diacritics, đ -> d), so that ``Nguyen`` finds ``Nguyễn`` on SQLite and Postgr
 
 SQLite calls the Python function itself (registered on every connection); PostgreSQL
 uses ``translate`` with the table of every precomposed Latin letter that folds to one
-ASCII letter, so no server extension (unaccent) is needed; the same expression is the
-trigram index of migration 0007.
+ASCII letter, so no server extension (unaccent) is needed. On PostgreSQL the folded names
+are kept, by the database's triggers, in the narrow table :data:`source_names` with its
+trigram index (migration 0011), which name searches read instead of ``sources``.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import func, literal_column
+from sqlalchemy import Column, Integer, MetaData, Table, Text, func, literal_column
 
 from oncoreg.text import fold_vietnamese
 
 SQLITE_FUNCTION = "oncoreg_fold"
+
+# PostgreSQL only (migration 0011): one row per report, kept by triggers on ``sources``;
+# not one of the registry's tables (no ORM class, no audit: it is derived from sources)
+source_names = Table(
+    "source_names",
+    MetaData(),
+    Column("source_id", Integer, primary_key=True),
+    Column("tumour_id", Integer),
+    Column("facility_id", Integer, nullable=False),
+    Column("folded", Text, nullable=False),
+)
 
 
 def register(dbapi_connection) -> None:
@@ -44,9 +56,9 @@ def translation() -> tuple[str, str]:
 @lru_cache(maxsize=8)
 def folded_name_sql(table: str | None = None) -> str:
     """PostgreSQL's folded full name of a report after a space (so that a word's start
-    is `` word``), as SQL text, its columns qualified by ``table`` if given: the
-    expression of the trigram index on sources (migration 0007, unqualified) and of
-    :func:`folded_name`, which must be the same text for the planner to use the index."""
+    is `` word``), as SQL text, its columns qualified by ``table`` if given: what the
+    triggers of migration 0011 keep in :data:`source_names` (unqualified), and
+    :func:`folded_name` of other tables."""
     source, target = translation()
     prefix = f"{table}." if table else ""
     whole = " || ' ' || ".join(
