@@ -306,3 +306,10 @@ def test_inconsistent_override_table_is_reported(monkeypatch, tmp_path: Path) ->
         (5, "era '2030' is neither 2004 nor 2025"),
     ]
     assert all(p.file == str(tmp_path / "provinces.tsv") for p in caught.value.problems)
+
+
+@pytest.mark.parametrize("code", ["²", "٣", "1²", "x"])
+def test_a_code_of_digits_that_are_not_ascii_is_unknown_with_suggestions(code: str) -> None:
+    """Superscripts and other scripts' digits count as digits to Python but are no code."""
+    with pytest.raises(UnknownCode):
+        province(code, era=ERA_2025)

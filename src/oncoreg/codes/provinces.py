@@ -216,7 +216,7 @@ def _code_suggestions(code: str, eras: tuple[str, ...]) -> list[str]:
     idx = _index()
     if eras == (ERA_2025,) and code in idx.by_code[ERA_2004]:
         return [_label(_successor(idx.by_code[ERA_2004][code]))]
-    if not code.isdigit():
+    if not (code.isascii() and code.isdigit()):
         return [_label(p) for p in _closest_names(name_key(code), eras)]
     known = sorted({c for era in eras for c in idx.by_code[era]})
     nearest = sorted(known, key=lambda c: abs(int(c) - int(code)))[:3]

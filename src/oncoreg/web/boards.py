@@ -104,7 +104,7 @@ def submit_case(
             store,
             principal,
             question=question,
-            ecog=int(ecog) if ecog.isdigit() else None,
+            ecog=int(ecog) if ecog.isascii() and ecog.isdigit() else None,
             presenting_facility=presenting_facility or None,
             **values,
         )
@@ -213,7 +213,11 @@ def hold_meeting(
     form: FormDep,
     minutes: str = Form("", max_length=20000),
 ) -> Response:
-    attendees = [int(v) for v in form.getlist("attendees") if str(v).isdigit() and len(v) < 10]
+    attendees = [
+        int(v)
+        for v in form.getlist("attendees")
+        if str(v).isascii() and str(v).isdigit() and len(v) < 10
+    ]
     try:
         boards.record_held(store, principal, meeting_id, attendees=attendees, minutes=minutes)
     except InputError as err:

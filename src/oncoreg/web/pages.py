@@ -215,7 +215,7 @@ def _year(text: str | None) -> int | None:
     text = (text or "").strip()
     if not text:
         return None
-    if not text.isdigit() or not 1850 <= int(text) <= 2100:
+    if not (text.isascii() and text.isdigit()) or not 1850 <= int(text) <= 2100:
         raise InputError(f"year of birth {text!r} is not a year", hint="e.g. 1962")
     return int(text)
 
@@ -307,7 +307,11 @@ def save_source(
         except InputError:
             context["findings"] = []
         return render(request, "_findings.html", context, auth, status_code=422)
-    target = f"/persons/{int(person_id)}?saved={source_id}" if str(person_id).isdigit() else "/"
+    target = (
+        f"/persons/{int(person_id)}?saved={source_id}"
+        if str(person_id).isascii() and str(person_id).isdigit()
+        else "/"
+    )
     return Response(status_code=204, headers={"HX-Redirect": target})
 
 

@@ -198,7 +198,7 @@ def _int(text: str, name: str, *, required: bool = False) -> int | None:
         if required:
             raise InputError(f"the {name} is required", hint=f"give the {name}'s number")
         return None
-    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
         raise InputError(f"{text!r} is not a {name} number", hint="a whole number, e.g. 1234")
     return int(text)
 
