@@ -29,17 +29,22 @@ NAMES = [
 ]
 
 
+def _facility(session, code: str) -> Facility:
+    facility = Facility(
+        code=code,
+        name_vi=f"Bệnh viện {code}",
+        province_code="01",
+        level=FacilityLevel.CENTRAL,
+        type=FacilityType.HOSPITAL,
+    )
+    session.add(facility)
+    session.flush()
+    return facility
+
+
 def _registry(store) -> None:
     with store.session(actor="test") as session:
-        facility = Facility(
-            code="VN-T",
-            name_vi="Bệnh viện",
-            province_code="01",
-            level=FacilityLevel.CENTRAL,
-            type=FacilityType.HOSPITAL,
-        )
-        session.add(facility)
-        session.flush()
+        facility = _facility(session, "VN-T")
         for number, (family, middle, given) in enumerate(NAMES, start=1):
             person = Person(
                 family_name=family,
@@ -160,15 +165,7 @@ def test_the_search_follows_changed_names_and_links(store):
 def test_a_hospital_finds_names_only_on_its_own_reports(store):
     _registry(store)
     with store.session(actor="test") as session:
-        other = Facility(
-            code="VN-O",
-            name_vi="Bệnh viện khác",
-            province_code="01",
-            level=FacilityLevel.CENTRAL,
-            type=FacilityType.HOSPITAL,
-        )
-        session.add(other)
-        session.flush()
+        other = _facility(session, "VN-O")
         own = session.scalar(select(Facility.id).where(Facility.code == "VN-T"))
         session.add(
             Source(
