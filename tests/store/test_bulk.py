@@ -267,6 +267,8 @@ def test_read_frame_gives_back_what_was_stored(store):
         )
         read = read_frame(s.connection(), query)
         stored = s.scalars(select(Source).order_by(Source.id)).all()
+        nothing = read_frame(s.connection(), query.where(Source.report_id == "none"))
+    assert nothing.columns == read.columns and nothing.is_empty()
     read = as_dates(read, "diagnosis_date")
     assert read["id"].to_list() == list(ids)
     assert read["given_name"].to_list() == texts
