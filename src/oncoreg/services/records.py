@@ -113,28 +113,22 @@ def search_persons(
 
 def _matching_sources(session, principal, name, national_id, birth_year, facility_code):
     words = fold_vietnamese(name or "").split()
-    if words and session.get_bind().dialect.name == "postgresql":
-        # the narrow table of folded names (migration 0011), joined to sources only when
-        # another criterion needs them
+    by_names = words and session.get_bind().dialect.name == "postgresql"
+    if by_names:  # the narrow table of folded names (migration 0011)
         names = source_names.c
-        query = (
-            select(names.source_id)
-            .join(Tumour, Tumour.id == names.tumour_id)
-            .join(Person, Person.id == Tumour.person_id)
-            .where(visible_sources(principal, names.facility_id))
-            .where(Person.status != RecordStatus.OBSOLETE)
-        )
-        if national_id or facility_code:
-            query = query.join(Source, Source.id == names.source_id)
+        source_id, tumour_id, facility_id = names.source_id, names.tumour_id, names.facility_id
         whole = names.folded
     else:
-        query = (
-            select(Source.id)
-            .join(Tumour, Tumour.id == Source.tumour_id)
-            .join(Person, Person.id == Tumour.person_id)
-            .where(visible_sources(principal), Person.status != RecordStatus.OBSOLETE)
-        )
+        source_id, tumour_id, facility_id = Source.id, Source.tumour_id, Source.facility_id
         whole = folded_name(session, Source.__table__)
+    query = (
+        select(source_id)
+        .join(Tumour, Tumour.id == tumour_id)
+        .join(Person, Person.id == Tumour.person_id)
+        .where(visible_sources(principal, facility_id), Person.status != RecordStatus.OBSOLETE)
+    )
+    if by_names and (national_id or facility_code):  # criteria on the reports themselves
+        query = query.join(Source, Source.id == source_id)
     for word in words:  # each word, or the start of one
         query = query.where(whole.contains(" " + word, autoescape=True))
     if national_id and national_id.strip():

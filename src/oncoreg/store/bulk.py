@@ -172,10 +172,17 @@ def _text_values(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     """JSON values given as objects turned into JSON text (the rest CSV writes as
     PostgreSQL reads it: ISO dates and timestamps, true/false)."""
     return frame.with_columns(
-        pl.col(n).map_elements(_json, return_dtype=pl.String)
-        for n in frame.columns
-        if isinstance(table.c[n].type, JSON) and frame.schema[n] != pl.String
+        _json_text(n) for n in frame.columns if _json_objects(table, n, frame.schema[n])
     )
+
+
+def _json_objects(table: Table, name: str, dtype: pl.DataType) -> bool:
+    """A JSON column given as objects (JSON given as text is kept as is)."""
+    return isinstance(table.c[name].type, JSON) and dtype != pl.String
+
+
+def _json_text(name: str) -> pl.Expr:
+    return pl.col(name).map_elements(_json, return_dtype=pl.String)
 
 
 def _copy(connection: Connection, name: str, frame: pl.DataFrame) -> None:
@@ -236,8 +243,8 @@ def _sqlite_value(table: Table, name: str, dtype: pl.DataType) -> pl.Expr:
         return column.dt.strftime(SQLITE_DATETIME)
     if isinstance(kind, Date):
         return column.dt.strftime(SQLITE_DATE)
-    if isinstance(kind, JSON) and dtype != pl.String:  # JSON given as text is kept as is
-        return column.map_elements(_json, return_dtype=pl.String)
+    if _json_objects(table, name, dtype):
+        return _json_text(name)
     return column
 
 
