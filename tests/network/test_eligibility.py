@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from oncoreg.errors import InputError
 from oncoreg.network.eligibility import (
     CRITERIA,
+    TREATMENTS,
     Case,
     Verdict,
     describe,
@@ -319,7 +320,7 @@ NEAR = st.fixed_dictionaries(
         "ecog_max": st.integers(-1, 6) | st.floats(allow_nan=True),
         "prior_treatments": st.dictionaries(
             st.sampled_from(["required", "excluded", "other"]),
-            st.lists(st.sampled_from(list(("surgery", "chemotherapy", "radiotherapy", "x")))),
+            st.lists(st.sampled_from([*TREATMENTS, "x"])),
         ),
         "months_since_diagnosis": st.dictionaries(
             st.sampled_from(["min", "max"]), st.integers(-3, 2000)

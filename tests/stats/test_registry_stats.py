@@ -18,9 +18,9 @@ from oncoreg.services.population import (
     import_population,
     population_frame,
 )
+from oncoreg.services.published import survival_by_site
 from oncoreg.services.registry import seed_provinces
 from oncoreg.services.registry_survival import (
-    leading_sites_survival,
     registry_survival,
     survival_cohort,
 )
@@ -236,7 +236,7 @@ def test_active_follow_up_censors_at_the_last_contact(registry):
 
 
 def test_leading_sites_survival_for_the_demo(registry):
-    table = leading_sites_survival(registry, Selection(YEARS), 3, (1.0,))
+    table = survival_by_site(registry, Selection(YEARS), 3, "pohar-perme", (1.0,))
     assert table.height == 3 and table["site"].n_unique() == 3
     assert table["patients"].min() > 20
     assert table["estimate"].is_between(0, 1.2).all()

@@ -116,10 +116,13 @@ def test_the_postgresql_table_folds_every_vietnamese_letter_to_its_base_letter()
 
 @settings(max_examples=200, deadline=None)
 @given(st.characters(min_codepoint=0xC0, max_codepoint=0x1EF9))
-def test_the_postgresql_table_agrees_with_python_where_it_folds(letter):
+def test_capitals_fold_in_postgresql_as_in_python(letter):
+    """PostgreSQL lowers a name before translating it (the table holds lower-case letters
+    only, built from the Python folding): a capital must fold there as Python folds it."""
     source, target = translation()
-    if letter.lower() in source:
-        assert target[source.index(letter.lower())] == fold_vietnamese(letter)
+    lower = letter.lower()
+    if letter != lower and lower in source:
+        assert target[source.index(lower)] == fold_vietnamese(letter)
 
 
 def test_the_search_follows_changed_names_and_links(store):

@@ -152,7 +152,7 @@ def _link_demo(store: Store) -> None:
 def _statistics_demo(store: Store, data: Path, years: range) -> None:
     from oncoreg.cli.stats_registry import show_incidence, show_survival
     from oncoreg.services.population import import_life_table, import_population
-    from oncoreg.services.registry_survival import leading_sites_survival
+    from oncoreg.services.published import survival_by_site
     from oncoreg.services.statistics import Selection, incidence_table
 
     import_population(store, data / "population.csv")
@@ -161,7 +161,7 @@ def _statistics_demo(store: Store, data: Path, years: range) -> None:
     table = incidence_table(store, selection)
     show_incidence(table, top=DEMO_TOP_SITES)
     table.rates.write_csv(data / "incidence.csv")
-    survival = leading_sites_survival(store, selection, DEMO_SURVIVAL_SITES, DEMO_TIMES)
+    survival = survival_by_site(store, selection, DEMO_SURVIVAL_SITES, "pohar-perme", DEMO_TIMES)
     show_survival(survival, title=f"Net survival (Pohar Perme), {selection.describe()}")
     survival.write_csv(data / "net_survival.csv")
     console.print(f"written: {data / 'incidence.csv'}, {data / 'net_survival.csv'}")

@@ -37,14 +37,14 @@ from oncoreg.codes.morphology import (
 from oncoreg.codes.topography import normalise_topography
 from oncoreg.errors import InputError, Problem
 
-TREATMENTS = ("surgery", "radiotherapy", "chemotherapy", "systemic_other")
-# how a treatment is named in reasons and descriptions
+# the treatments a rule may name, and how each is named in reasons and descriptions
 TREATMENT_WORDS = {
     "surgery": "surgery",
     "radiotherapy": "radiotherapy",
     "chemotherapy": "chemotherapy",
     "systemic_other": "other systemic therapy",
 }
+TREATMENTS = tuple(TREATMENT_WORDS)
 CRITERIA = (
     "sites",
     "morphology",

@@ -30,8 +30,8 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, exists, select, true
 
 from oncoreg.errors import Forbidden, NotFound
-from oncoreg.model import Role
-from oncoreg.store import Source
+from oncoreg.model import RecordStatus, Role
+from oncoreg.store import Person, Source
 
 
 class Permission(StrEnum):
@@ -138,9 +138,6 @@ def visible_persons(principal: Principal, person_id_column) -> ColumnElement[boo
 def require_visible_person(session, principal: Principal, person_id: int) -> None:
     """Refuse as not found (NotFound) a person who does not exist, is obsolete, or has no
     report this principal may read."""
-    from oncoreg.model import RecordStatus
-    from oncoreg.store import Person
-
     found = session.scalar(
         select(Person.id).where(
             Person.id == person_id,

@@ -4,7 +4,7 @@ and the file mode's estimators on them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -12,11 +12,9 @@ import polars as pl
 from oncoreg.errors import InputError
 from oncoreg.services.statistics import (
     COLORECTUM,
-    NMSC,
     Selection,
     registry_tumours,
     select_tumours,
-    site_labels,
 )
 from oncoreg.store.database import Store
 
@@ -148,36 +146,3 @@ class RegistrySurvival:
 
     estimates: pl.DataFrame
     cohort: Cohort
-
-
-def leading_sites_survival(
-    store: Store, selection: Selection, sites: int, times: tuple[float, ...]
-) -> pl.DataFrame:
-    """Pohar Perme net survival (yearly intervals) at ``times`` for the ``sites`` most
-    frequent site groups of the selection, with observed survival alongside."""
-    from oncoreg.services.survival_files import SurvivalRequest
-
-    everyone = registry_tumours(store)
-    tumours = select_tumours(everyone, selection)
-    counted = tumours.with_columns(site=pl.col("site").replace(COLORECTUM))
-    ranked = (
-        counted.filter(~pl.col("site").is_in(["other", NMSC]) & pl.col("site").is_not_null())
-        .group_by("site")
-        .len()
-        .sort(["len", "site"], descending=[True, False])
-        .head(sites)["site"]
-    )
-    request = SurvivalRequest(None, "pohar-perme", times, None)
-    labels = site_labels()
-    frames = []
-    for site in ranked:
-        result = registry_survival(store, replace(selection, site=site), request, everyone)
-        frames.append(
-            result.estimates.with_columns(
-                site=pl.lit(site),
-                label=pl.lit(labels.get(site, site)),
-                patients=pl.lit(result.cohort.frame.height),
-            )
-        )
-    out = pl.concat(frames)
-    return out.select("site", "label", "patients", pl.exclude("site", "label", "patients"))

@@ -291,9 +291,7 @@ def _cause_codes(t, people) -> pl.Series:
 
 
 def _writer(fmt: str):
-    def csv(folder: Path, code: str, part: pl.DataFrame) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        part.write_csv(folder / f"{code}.csv")
+    """The writer of a facility's reports in ``fmt`` (CSV files are cut by CsvLines)."""
 
     def xlsx(folder: Path, code: str, part: pl.DataFrame) -> None:
         from oncoreg.export.xlsx import write_xlsx
@@ -318,7 +316,7 @@ def _writer(fmt: str):
         # incidence-only records leave out everything that links a person
         write_naaccr(part, folder / f"{code}.xml", record_type="A")
 
-    return {"csv": csv, "xlsx": xlsx, "fhir": fhir, "naaccr": naaccr}[fmt]
+    return {"xlsx": xlsx, "fhir": fhir, "naaccr": naaccr}[fmt]
 
 
 def _write_truth(root: Path, plan, t) -> None:
