@@ -99,6 +99,12 @@ def to_json(value: object) -> str:
     return _JSON.encode(value)
 
 
+def named_cells(raw: str, keys: list[str]) -> dict[str, object]:
+    """A CSV or Excel report's raw record (its cells as a JSON array) with each cell
+    named by its key in ``raw_columns``."""
+    return dict(zip(keys, json.loads(raw), strict=True))
+
+
 def frame_of_rows(rows: list[dict[str, object]]) -> pl.DataFrame:
     """A frame of row dicts holding canonical fields and ``_file``, ``_row``, ``_raw``."""
     return pl.DataFrame(rows, schema=SCHEMA, orient="row") if rows else empty_frame()

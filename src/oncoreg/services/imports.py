@@ -9,7 +9,6 @@ stored with their findings, which a registrar can confirm.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from sqlalchemy import delete, insert, literal, select
 from oncoreg.checks.engine import run as run_checks
 from oncoreg.errors import Problem
 from oncoreg.ingest.normalise import for_checks, normalise
-from oncoreg.ingest.readers import ReadResult, read_reports, to_json
+from oncoreg.ingest.readers import ReadResult, named_cells, read_reports, to_json
 from oncoreg.model import AuditAction, RecordStatus
 from oncoreg.services import source_rows
 from oncoreg.services.csvfiles import write_csv
@@ -363,4 +362,4 @@ def _raw_record(raw: str | None, keys: list[str] | None) -> str | None:
     """A raw record as a JSON object: a CSV or Excel row's cells named by the header."""
     if raw is None or keys is None:
         return raw
-    return to_json(dict(zip(keys, json.loads(raw), strict=True)))
+    return to_json(named_cells(raw, keys))
