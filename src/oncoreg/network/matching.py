@@ -54,6 +54,12 @@ def find_trial(session, code: str) -> Trial:
     return trial
 
 
+def visible_case_frame(session, principal: Principal, person_id: int) -> pl.DataFrame:
+    """:func:`case_frame` of a person the principal may see (else NotFound)."""
+    require_visible_person(session, principal, person_id)
+    return case_frame(session, principal, person_id)
+
+
 def case_frame(session, principal: Principal, person_id: int | None = None) -> pl.DataFrame:
     """One row per tumour of the persons visible to ``principal`` (or of one person):
     tumour and person fields, treatments per tumour, the person's vital status and
@@ -268,8 +274,7 @@ def match_person(
     require(principal, Permission.TRIALS)
     today = today or date.today()
     with store.session() as session:
-        require_visible_person(session, principal, person_id)
-        frame = case_frame(session, principal, person_id)
+        frame = visible_case_frame(session, principal, person_id)
         trials = list(
             session.scalars(
                 select(Trial).where(Trial.status != OBSOLETE, Trial.state == TrialState.OPEN)

@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from importlib import resources
 
-import polars as pl
 from sqlalchemy import func, select
 
 from oncoreg.errors import Forbidden, InputError
@@ -23,14 +22,19 @@ from oncoreg.network.eligibility import (
     describe,
     parse_eligibility,
 )
-from oncoreg.network.matching import case_frame, eligible_persons, find_trial, match_person
+from oncoreg.network.matching import (
+    case_frame,
+    eligible_persons,
+    find_trial,
+    match_person,
+    visible_case_frame,
+)
 from oncoreg.network.trial_import import TrialImport, import_trial_tables, import_trials
 from oncoreg.services.access import (
     SYSTEM,
     Permission,
     Principal,
     require,
-    require_visible_person,
 )
 from oncoreg.store import (
     Facility,
@@ -244,7 +248,7 @@ def enrol(
     enrolled_on = enrolled_on or date.today()
     with store.session(actor=principal.username) as session:
         trial = find_trial(session, trial_code)
-        frame = _visible_person(session, principal, person_id)
+        frame = visible_case_frame(session, principal, person_id)
         site = _open_site(session, trial, facility_code)
         if principal.facility_bound and site.facility_id != principal.facility_id:
             raise Forbidden("a hospital user enrols patients at its own facility only")
@@ -266,11 +270,6 @@ def enrol(
         "enrolled_on": enrolled_on.isoformat(),
         "enrolled_by": principal.username,
     }
-
-
-def _visible_person(session, principal: Principal, person_id: int) -> pl.DataFrame:
-    require_visible_person(session, principal, person_id)
-    return case_frame(session, principal, person_id)
 
 
 def _open_site(session, trial: Trial, facility_code: str) -> TrialSite:
