@@ -28,18 +28,20 @@ def _person_with_marks(store) -> tuple[int, str]:
     raise AssertionError("no family name with diacritics in the registry")
 
 
-def _shared_person(store, hospital: str) -> int:
-    """A person with reports from the hospital user's facility and from another one."""
+def _shared(store, hospital: str, column=Tumour.person_id) -> int:
+    """A person (or, by ``Tumour.id``, a tumour) with reports from the hospital user's
+    facility and from another one."""
     with store.session() as session:
-        per_person = (
-            select(Tumour.person_id)
+        found = session.scalars(
+            select(column)
             .join(Source, Source.tumour_id == Tumour.id)
             .join(Facility, Facility.id == Source.facility_id)
-            .group_by(Tumour.person_id)
+            .group_by(column)
             .having(func.sum(Facility.code == hospital) > 0)
             .having(func.sum(Facility.code != hospital) > 0)
-        )
-        return session.scalars(per_person).first()
+        ).first()
+    assert found is not None, "the test registry has no record reported by two facilities"
+    return found
 
 
 def test_names_are_found_with_or_without_diacritics(clients, web_registry):
@@ -73,7 +75,7 @@ def test_a_hospital_user_sees_only_persons_and_identifiers_of_its_own_reports(
     assert hits["count"] > 0
     assert all(hospital_code in p["facilities"] for p in hits["data"])
     assert all(set(p["facilities"]) == {hospital_code} for p in hits["data"])
-    person = _shared_person(web_registry, hospital_code)
+    person = _shared(web_registry, hospital_code)
     timeline = hospital.get(f"/api/v1/persons/{person}").json()
     sources = [s for t in timeline["tumours"] for s in t["sources"]]
     assert sources and all(s["facility_code"] == hospital_code for s in sources)
@@ -391,21 +393,8 @@ def test_a_report_is_retired_and_restored_with_its_reason_never_deleted(clients,
     assert any("reason" in e["fields"] for e in trail)
 
 
-def _shared_tumour(store, hospital: str) -> int:
-    """A tumour reported by the hospital user's facility and by another one."""
-    with store.session() as session:
-        return session.scalars(
-            select(Source.tumour_id)
-            .join(Facility, Facility.id == Source.facility_id)
-            .where(Source.tumour_id.is_not(None))
-            .group_by(Source.tumour_id)
-            .having(func.sum(Facility.code == hospital) > 0)
-            .having(func.sum(Facility.code != hospital) > 0)
-        ).first()
-
-
 def test_a_tumour_shows_only_the_reports_the_user_may_see(clients, web_registry, hospital_code):
-    tumour_id = _shared_tumour(web_registry, hospital_code)
+    tumour_id = _shared(web_registry, hospital_code, Tumour.id)
     full = clients["registrar"].get(f"/api/v1/tumours/{tumour_id}").json()["record"]
     assert len({s["facility_code"] for s in full["sources"]}) >= 2
     mine = clients["hospital"].get(f"/api/v1/tumours/{tumour_id}")
