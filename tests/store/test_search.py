@@ -1,5 +1,5 @@
 """Accent-insensitive name search on both backends (SQLite's registered function,
-PostgreSQL's translate with the trigram index of migration 0007)."""
+PostgreSQL's words of migration 0012 with their GIN index and vocabulary)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from oncoreg.model import FacilityLevel, FacilityType, Sex
+from oncoreg.model import FacilityLevel, FacilityType, RecordStatus, Sex
 from oncoreg.services.access import SYSTEM, Principal, Role
 from oncoreg.services.records import search_persons
 from oncoreg.store import Facility, Person, Source, Tumour
@@ -165,6 +165,39 @@ def test_the_search_follows_changed_names_and_links(store):
     assert {h.id for h in search_persons(store, SYSTEM, name="do quyen").data} == {3}
 
 
+def test_the_search_follows_a_tumour_to_another_person(store):
+    """A tumour given to another person (a linkage decision) takes its reports' names
+    with it, whether changed by the ORM or in bulk."""
+    _registry(store)
+    with store.session(actor="test") as session:
+        tumours = dict(session.execute(select(Person.given_name, Tumour.id).join(Tumour)).all())
+        persons = dict(session.execute(select(Person.given_name, Person.id)).all())
+        session.get(Tumour, tumours["Đức"]).person_id = persons["Hoà"]
+    assert {h.id for h in search_persons(store, SYSTEM, name="tran duc").data} == {3}
+    with store.session(actor="test") as session:
+        frame = pl.DataFrame({"id": [tumours["Đức"]], "person_id": [persons["AN"]]})
+        bulk_update(session.connection(), Tumour.__table__, frame)
+    assert {h.id for h in search_persons(store, SYSTEM, name="tran duc").data} == {4}
+
+
+def test_an_obsolete_person_is_not_found(store):
+    _registry(store)
+    with store.session(actor="test") as session:
+        person = session.scalars(select(Person).where(Person.given_name == "Hồng")).one()
+        person.status = RecordStatus.OBSOLETE
+    assert {h.id for h in search_persons(store, SYSTEM, name="nguyen").data} == {4}
+    assert search_persons(store, SYSTEM, birth_year=1961).data == []
+
+
+def test_search_by_birth_year_alone_and_with_a_name(store):
+    _registry(store)
+    assert search_persons(store, SYSTEM, birth_year=1964, name="nguyen").count == 1
+    assert search_persons(store, SYSTEM, birth_year=1963, name="nguyen").count == 0
+    assert search_persons(store, SYSTEM).count == len(NAMES)
+    hospital = Principal(username="h", role=Role.HOSPITAL, facility_id=10**6)
+    assert search_persons(store, hospital, birth_year=1964).count == 0
+
+
 def test_a_hospital_finds_names_only_on_its_own_reports(store):
     _registry(store)
     with store.session(actor="test") as session:
@@ -185,3 +218,33 @@ def test_a_hospital_finds_names_only_on_its_own_reports(store):
     assert {h.id for h in search_persons(store, elsewhere, name="vu lan").data} == {2}
     assert search_persons(store, elsewhere, name="tran duc").data == []
     assert {h.id for h in search_persons(store, SYSTEM, name="vu lan").data} == {2}
+
+
+@pytest.mark.postgres
+def test_the_words_are_built_from_reports_made_before_migration_0012(pg_url):
+    """A registry searched by trigrams (0011) gets its words and vocabulary when
+    migrated, and goes back to 0011's table of folded names when downgraded."""
+    from alembic import command
+
+    from oncoreg.store import Store, upgrade
+    from oncoreg.store.migrate import alembic_config
+
+    store = Store(pg_url, "test-secret-" + "x" * 40)
+    try:
+        upgrade(store, "0011")
+        _registry(store)
+        upgrade(store)
+        assert {h.id for h in search_persons(store, SYSTEM, name="ng hong").data} == {1}
+        with store.session() as session:
+            words = set(session.scalars(text("SELECT word FROM name_words")))
+        assert {"nguyen", "thi", "hong", "tran", "van", "duc", "le", "hoa", "an"} == words
+        cfg = alembic_config(store)
+        with store.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "0011")
+        with store.session() as session:
+            assert session.scalar(text("SELECT count(*) FROM source_names")) == len(NAMES)
+        upgrade(store)
+        assert {h.id for h in search_persons(store, SYSTEM, name="tran").data} == {2}
+    finally:
+        store.dispose()

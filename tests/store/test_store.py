@@ -79,9 +79,9 @@ def _events(store: Store, entity: str | None = None) -> list[AuditEvent]:
 def test_migrations_create_the_schema_of_the_tables(store):
     """Alembic's head schema and the SQLAlchemy tables agree (no pending migration)."""
     assert current_revision(store) == head_revision(store)
-    # what only PostgreSQL's migrations make: the name search's table, kept by triggers
-    # (store/search.py), with its trigram index
-    derived = {"source_names"}
+    # what only PostgreSQL's migrations make: the name search's tables, kept by triggers
+    # (store/search.py), with their indexes
+    derived = {"source_words", "name_words"}
 
     def include(obj, name, type_, reflected, compare_to):
         table = getattr(getattr(obj, "table", None), "name", None)

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, Text, and_, cast, false, func, insert, or_, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from oncoreg.checks.engine import run as run_checks
@@ -22,12 +23,13 @@ from oncoreg.services.access import (
     may_read_identifiers_of,
     may_read_person_identifiers,
     require,
+    visible_persons,
     visible_sources,
 )
 from oncoreg.services.checking import COLUMNS
 from oncoreg.store import AuditEvent, CheckFinding, Facility, FollowUp, Person, Source, Store
 from oncoreg.store.identifiers import keyed_hash
-from oncoreg.store.search import folded_name, source_names
+from oncoreg.store.search import folded_name, name_words, source_words
 from oncoreg.store.tables import Tumour, utcnow
 from oncoreg.text import fold_vietnamese
 
@@ -95,10 +97,12 @@ def search_persons(
     if name or national_id:  # searching by identifying data needs the right to read it
         require(principal, Permission.READ_IDENTIFIERS)
     limit = max(1, min(limit, 200))
+    national_id = (national_id or "").strip() or None
     with store.session(actor=principal.username) as session:
-        query = _matching_sources(session, principal, name, national_id, birth_year, facility_code)
-        persons = query.with_only_columns(Tumour.person_id).distinct()
-        persons = persons.order_by(Tumour.person_id)
+        words = fold_vietnamese(name or "").split()
+        persons = _matching_persons(
+            session, principal, words, national_id, birth_year, facility_code
+        )
         if offset + limit <= COUNT_CAP + 1:  # one scan gives the page and the (capped) count
             found = session.scalars(persons.limit(COUNT_CAP + 1)).all()
             count, ids = len(found), list(found[offset : offset + limit])
@@ -111,37 +115,73 @@ def search_persons(
         return Page(hits, count, offset, limit)
 
 
-def _matching_sources(session, principal, name, national_id, birth_year, facility_code):
-    words = fold_vietnamese(name or "").split()
-    by_names = words and session.get_bind().dialect.name == "postgresql"
-    if by_names:  # the narrow table of folded names (migration 0011)
-        names = source_names.c
-        source_id, tumour_id, facility_id = names.source_id, names.tumour_id, names.facility_id
-        whole = names.folded
-    else:
-        source_id, tumour_id, facility_id = Source.id, Source.tumour_id, Source.facility_id
-        whole = folded_name(session, Source.__table__)
+def _matching_persons(session, principal, words, national_id, birth_year, facility_code) -> Select:
+    """The ids, in order, of the (not obsolete) persons born in ``birth_year`` with a
+    visible report matching the words, national ID and facility."""
+    if words and session.get_bind().dialect.name == "postgresql":
+        return _by_words(session, principal, words, national_id, birth_year, facility_code)
+    born = _born_in(birth_year)
+    if not (words or national_id or facility_code):  # criteria on the persons alone
+        return (
+            select(Person.id)
+            .where(Person.status != RecordStatus.OBSOLETE, visible_persons(principal, Person.id))
+            .where(born)
+            .order_by(Person.id)
+        )
     query = (
-        select(source_id)
-        .join(Tumour, Tumour.id == tumour_id)
+        select(Tumour.person_id)
+        .select_from(Source)
+        .join(Tumour, Tumour.id == Source.tumour_id)
         .join(Person, Person.id == Tumour.person_id)
-        .where(visible_sources(principal, facility_id), Person.status != RecordStatus.OBSOLETE)
+        .where(visible_sources(principal), Person.status != RecordStatus.OBSOLETE, born)
     )
-    if by_names and (national_id or facility_code):  # criteria on the reports themselves
-        query = query.join(Source, Source.id == source_id)
+    whole = folded_name(session, Source.__table__)
     for word in words:  # each word, or the start of one
         query = query.where(whole.contains(" " + word, autoescape=True))
-    if national_id and national_id.strip():
+    return _on_reports(session, query, national_id, facility_code)
+
+
+def _born_in(birth_year: int | None):
+    """The registry's birth date of the person (indexed) in that year, if one is given."""
+    if not birth_year:
+        return true()
+    return Person.birth_date.between(date(birth_year, 1, 1), date(birth_year, 12, 31))
+
+
+def _by_words(session, principal, words, national_id, birth_year, facility_code) -> Select:
+    """PostgreSQL: reports whose name words overlap each query word's expansion to the
+    words it starts (tables of migration 0012)."""
+    known = name_words.c.word
+    bounds = [and_(known >= word, known < word[:-1] + chr(ord(word[-1]) + 1)) for word in words]
+    vocabulary = session.scalars(select(known).where(or_(*bounds))).all()
+    found = source_words.c
+    obsolete = select(Person.id).where(Person.status == RecordStatus.OBSOLETE)
+    query = select(found.person_id).where(
+        visible_sources(principal, found.facility_id), found.person_id.not_in(obsolete)
+    )
+    if birth_year:
+        query = query.join(Person, Person.id == found.person_id).where(_born_in(birth_year))
+    for word in words:
+        expansion = [known for known in vocabulary if known.startswith(word)]
+        if not expansion:  # a word no name has: nothing can match
+            query = query.where(false())
+        query = query.where(found.words.overlap(cast(expansion, ARRAY(Text))))
+    if national_id or facility_code:
+        query = query.join(Source, Source.id == found.source_id)
+    return _on_reports(session, query, national_id, facility_code)
+
+
+def _on_reports(session, query: Select, national_id, facility_code) -> Select:
+    """``query`` (over reports, ``sources`` among them) narrowed to those with this
+    national ID and facility, as distinct ordered ids."""
+    if national_id:
         digest = keyed_hash(national_id, session.info["hash_key"], "national_id")
         query = query.where(Source.national_id_hash == digest)
-    if birth_year:  # the registry's birth date of the person (indexed)
-        first, last = date(birth_year, 1, 1), date(birth_year, 12, 31)
-        query = query.where(Person.birth_date.between(first, last))
     if facility_code:
         query = query.join(Facility, Facility.id == Source.facility_id).where(
             Facility.code == facility_code
         )
-    return query
+    return query.distinct().order_by(query.selected_columns[0])
 
 
 def _hits(session: Session, principal: Principal, ids: list[int]) -> list[PersonHit]:

@@ -4,9 +4,10 @@ diacritics, đ -> d), so that ``Nguyen`` finds ``Nguyễn`` on SQLite and Postgr
 
 SQLite calls the Python function itself (registered on every connection); PostgreSQL
 uses ``translate`` with the table of every precomposed Latin letter that folds to one
-ASCII letter, so no server extension (unaccent) is needed. On PostgreSQL the folded names
-are kept, by the database's triggers, in the narrow table :data:`source_names` with its
-trigram index (migration 0011), which name searches read instead of ``sources``.
+ASCII letter, so no server extension (unaccent) is needed. On PostgreSQL the words of the
+folded names are kept, by the database's triggers, in :data:`source_words` with a GIN
+index, and every word seen in :data:`name_words` (migration 0012): name searches read
+those instead of ``sources``.
 """
 
 from __future__ import annotations
@@ -14,20 +15,26 @@ from __future__ import annotations
 from functools import lru_cache
 
 from sqlalchemy import Column, Integer, MetaData, Table, Text, func, literal_column
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from oncoreg.text import fold_vietnamese
 
 SQLITE_FUNCTION = "oncoreg_fold"
 
-# PostgreSQL only (migration 0011): one row per report, kept by triggers on ``sources``;
-# not one of the registry's tables (no ORM class, no audit: it is derived from sources)
-source_names = Table(
-    "source_names",
-    MetaData(),
+# PostgreSQL only (migration 0012), kept by triggers on ``sources`` and ``tumours``; not
+# among the registry's tables (no ORM class, no audit: they are derived from sources)
+_derived = MetaData()
+source_words = Table(  # one row per report: where it belongs and its name's words
+    "source_words",
+    _derived,
     Column("source_id", Integer, primary_key=True),
     Column("tumour_id", Integer),
+    Column("person_id", Integer),
     Column("facility_id", Integer, nullable=False),
-    Column("folded", Text, nullable=False),
+    Column("words", ARRAY(Text), nullable=False),
+)
+name_words = Table(  # every word of a name seen, in byte order: prefixes expand here
+    "name_words", _derived, Column("word", Text(collation="C"), primary_key=True)
 )
 
 
@@ -57,14 +64,20 @@ def translation() -> tuple[str, str]:
 def folded_name_sql(table: str | None = None) -> str:
     """PostgreSQL's folded full name of a report after a space (so that a word's start
     is `` word``), as SQL text, its columns qualified by ``table`` if given: what the
-    triggers of migration 0011 keep in :data:`source_names` (unqualified), and
-    :func:`folded_name` of other tables."""
+    words of :data:`source_words` are split from, and :func:`folded_name` of other
+    tables."""
     source, target = translation()
     prefix = f"{table}." if table else ""
     whole = " || ' ' || ".join(
         f"coalesce({prefix}{column}, '')" for column in ("family_name", "middle_name", "given_name")
     )
     return f"(' ' || translate(lower({whole}), '{source}', '{target}'))"
+
+
+def words_sql(table: str | None = None) -> str:
+    """PostgreSQL's words of :func:`folded_name_sql` (split at white space, as Python's
+    ``str.split``), as SQL text: the ``words`` of :data:`source_words`."""
+    return f"array_remove(regexp_split_to_array({folded_name_sql(table)}, '\\s+'), '')"
 
 
 def folded_name(session_or_connection, table):

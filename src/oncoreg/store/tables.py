@@ -186,6 +186,13 @@ class Person(PersonFields, Audited, Base):
     __table_args__ = (
         *[partial_index("persons", c) for c in ("national_id_hash", "insurance_hash")],
         Index("ix_persons_birth_date", "birth_date"),  # person search by year of birth
+        # the few obsolete persons, which a name search leaves out by their ids
+        Index(
+            "ix_persons_obsolete",
+            "id",
+            sqlite_where=text("status = 'obsolete'"),
+            postgresql_where=text("status = 'obsolete'"),
+        ),
     )
     __identifying__ = IDENTIFYING
 
