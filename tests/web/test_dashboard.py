@@ -274,6 +274,30 @@ def test_dashboard_shows_every_chart_with_its_downloads(clients):
     assert "&lt;5" in html  # suppressed cells are shown as <5
 
 
+def test_the_dashboard_content_is_kept_per_role_and_language(clients, monkeypatch):
+    """Rendered once per role, view and language (until the data change); an analyst's
+    content (suppressed cells) is never a registrar's, and the frame is each user's."""
+    from oncoreg.services import cache
+    from oncoreg.web import dashboard
+
+    rendered = []
+    fragment = dashboard.fragment
+    monkeypatch.setattr(dashboard, "fragment", lambda *a: rendered.append(a[1]) or fragment(*a))
+    cache.clear()
+    first = clients["analyst"].get("/dashboard").text
+    again = clients["analyst"].get("/dashboard").text
+    registrar = clients["registrar"].get("/dashboard").text
+    assert len(rendered) == 2
+    assert "&lt;5" in first and "&lt;5" in again and "&lt;5" not in registrar
+    assert "analyst-user" in first and "registrar-user" in registrar
+    clients["analyst"].cookies.set("oncoreg_lang", "en")
+    try:
+        clients["analyst"].get("/dashboard")
+    finally:
+        clients["analyst"].cookies.delete("oncoreg_lang")
+    assert len(rendered) == 3 and rendered[-1] == "en"
+
+
 def test_dashboard_in_english_and_vietnamese(clients):
     client = clients["registrar"]
     client.cookies.set("oncoreg_lang", "en")

@@ -33,7 +33,7 @@ from oncoreg.services.cache import by_data_version
 from oncoreg.services.statistics import ALL_SITES, NMSC, Selection
 from oncoreg.store import Store
 from oncoreg.web.i18n import LANGUAGES
-from oncoreg.web.render import language, render
+from oncoreg.web.render import fragment, language, render
 
 router = APIRouter(include_in_schema=False)
 Reader = allowed(Permission.STATISTICS)
@@ -93,7 +93,15 @@ def dashboard(
 ) -> Response:
     view = _view(store, years, site, province, standard)
     lang = language(request)
-    small = settings.small_cells
+    content = dashboard_content(store, principal, view, settings.small_cells, lang)
+    twin = f"/api/v1/stats/incidence?{view.query(site=None)}"
+    return render(request, "dashboard.html", {"content": content}, auth, twin=twin)
+
+
+@by_data_version
+def dashboard_content(store: Store, principal: Principal, view: View, small: int, lang: str):
+    """The dashboard's tables and charts for the principal's role, kept until the data
+    change: a page then costs its frame (user, language switch, CSRF token) alone."""
     incidence = pub.published_incidence(
         store, principal, view.selection(), standard=view.standard, small_cells=small
     )
@@ -115,8 +123,7 @@ def dashboard(
         "charts": CHARTS,
         "num": lambda value, digits=1: number(value, lang, digits),
     }
-    twin = f"/api/v1/stats/incidence?{view.query(site=None)}"
-    return render(request, "dashboard.html", context, auth, twin=twin)
+    return fragment("dashboard_content.html", lang, context)
 
 
 def incidence_rows(data: pl.DataFrame, lang: str) -> list[dict]:
@@ -262,14 +269,15 @@ def chart_file(
 
 
 def warm(store: Store, small: int) -> None:
-    """Compute the default dashboard (its tables and charts' numbers) for the roles that
-    read statistics, so that its first readers find it kept. Run by each server worker
-    as it starts, on a thread of its own; a registry with nothing to count is left as it
-    is (its users see why on the dashboard)."""
+    """Compute the default dashboard (its content in each language and its charts'
+    numbers) for the roles that read statistics, so that its first readers find it kept.
+    Run by each server worker as it starts, on a thread of its own; a registry with
+    nothing to count is left as it is (its users see why on the dashboard)."""
     view = _view(store, None, None, None, "world-segi")
     for role in (Role.ANALYST, Role.REGISTRAR, Role.ADMIN):
         principal = Principal(username="system", role=role)
-        pub.published_provinces(store, principal, view.selection(), view.standard, small)
+        for lang in LANGUAGES:
+            dashboard_content(store, principal, view, small, lang)
         for name in CHARTS:
             chart_of(name, store, principal, view, small)
 

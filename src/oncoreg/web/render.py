@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from oncoreg.api.deps import Auth
 from oncoreg.services.access import Permission
@@ -50,3 +51,10 @@ def render(
         **(context or {}),
     }
     return templates().TemplateResponse(request, template, values, status_code=status_code)
+
+
+def fragment(template: str, lang: str, context: dict) -> Markup:
+    """A part of a page, the same for every request (no user, request or CSRF token in
+    it): rendered once and kept by its caller, then put in a page as ``{{ content }}``."""
+    values = {"lang": lang, "_": translator(lang), **context}
+    return Markup(templates().env.get_template(template).render(values))
