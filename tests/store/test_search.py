@@ -8,7 +8,7 @@ from datetime import date
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
@@ -93,6 +93,17 @@ def test_names_match_with_or_without_marks_in_any_case(store, query, expected):
     page = search_persons(store, SYSTEM, name=query)
     assert {hit.id for hit in page.data} == expected
     assert page.count == len(expected)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=st.text(max_size=12))
+def test_any_name_is_searched_without_error(store, name):
+    """NUL, the last code point, LIKE's wildcards... none fails the search (found by
+    ``str.startswith`` semantics: a name word starting with each query word)."""
+    page = search_persons(store, SYSTEM, name=name)
+    assert page.count == len(page.data) == 0
 
 
 def test_birth_year_narrows_the_search(store):

@@ -6,6 +6,7 @@ report's edit with live checks, follow-up. Every function takes the signed-in
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -151,10 +152,12 @@ def _born_in(birth_year: int | None):
 def _by_words(session, principal, words, national_id, birth_year, facility_code) -> Select:
     """PostgreSQL: reports whose name words overlap each query word's expansion to the
     words it starts (tables of migration 0012)."""
-    known = name_words.c.word
-    bounds = [and_(known >= word, known < word[:-1] + chr(ord(word[-1]) + 1)) for word in words]
-    vocabulary = session.scalars(select(known).where(or_(*bounds))).all()
     found = source_words.c
+    if any("\x00" in word for word in words):  # PostgreSQL's text holds none: no name has
+        return select(found.person_id).where(false())
+    known = name_words.c.word
+    bounds = [_starting(known, word) for word in words]
+    vocabulary = session.scalars(select(known).where(or_(*bounds))).all()
     obsolete = select(Person.id).where(Person.status == RecordStatus.OBSOLETE)
     query = select(found.person_id).where(
         visible_sources(principal, found.facility_id), found.person_id.not_in(obsolete)
@@ -169,6 +172,14 @@ def _by_words(session, principal, words, national_id, birth_year, facility_code)
     if national_id or facility_code:
         query = query.join(Source, Source.id == found.source_id)
     return _on_reports(session, query, national_id, facility_code)
+
+
+def _starting(column, prefix: str):
+    """``column`` starts with ``prefix``, as a range its (byte-ordered) index answers."""
+    last = ord(prefix[-1])
+    if last == sys.maxunicode:
+        return column >= prefix
+    return and_(column >= prefix, column < prefix[:-1] + chr(last + 1))
 
 
 def _on_reports(session, query: Select, national_id, facility_code) -> Select:
