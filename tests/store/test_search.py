@@ -232,7 +232,7 @@ def test_a_hospital_finds_names_only_on_its_own_reports(store):
 
 
 @pytest.mark.postgres
-def test_the_words_are_built_from_reports_made_before_migration_0012(pg_url):
+def test_the_words_are_built_from_reports_made_before_migration_0012_and_0013(pg_url):
     """A registry searched by trigrams (0011) gets its words and vocabulary when
     migrated, and goes back to 0011's table of folded names when downgraded."""
     from alembic import command

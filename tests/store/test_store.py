@@ -81,7 +81,7 @@ def test_migrations_create_the_schema_of_the_tables(store):
     assert current_revision(store) == head_revision(store)
     # what only PostgreSQL's migrations make: the name search's tables, kept by triggers
     # (store/search.py), with their indexes
-    derived = {"source_words", "name_words"}
+    derived = {"source_words", "name_words", "name_keys"}
 
     def include(obj, name, type_, reflected, compare_to):
         table = getattr(getattr(obj, "table", None), "name", None)

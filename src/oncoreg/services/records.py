@@ -11,7 +11,19 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Select, Text, and_, cast, false, func, insert, or_, select, true
+from sqlalchemy import (
+    Select,
+    Text,
+    and_,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -30,12 +42,14 @@ from oncoreg.services.access import (
 from oncoreg.services.checking import COLUMNS
 from oncoreg.store import AuditEvent, CheckFinding, Facility, FollowUp, Person, Source, Store
 from oncoreg.store.identifiers import keyed_hash
-from oncoreg.store.search import folded_name, name_words, source_words
+from oncoreg.store.search import folded_name, name_keys, name_words, pair_key, source_words
 from oncoreg.store.tables import Tumour, utcnow
 from oncoreg.text import fold_vietnamese
 
 PAGE = 50
 COUNT_CAP = 1000  # a search counts its persons up to this (more: "more than 1000")
+PAIR_KEYS = 64  # a pair of query words walks its keys if they are no more than this
+WALK_CHUNK, WALK_CHUNK_MAX = 2500, 20000  # reports walked at a time (doubling)
 EDITABLE = (
     "sex",
     "birth_date",
@@ -101,13 +115,17 @@ def search_persons(
     national_id = (national_id or "").strip() or None
     with store.session(actor=principal.username) as session:
         words = fold_vietnamese(name or "").split()
-        persons = _matching_persons(
-            session, principal, words, national_id, birth_year, facility_code
-        )
-        if offset + limit <= COUNT_CAP + 1:  # one scan gives the page and the (capped) count
+        criteria = (national_id, birth_year, facility_code)
+        if words and session.get_bind().dialect.name == "postgresql":
+            need = max(COUNT_CAP + 1, offset + limit)
+            found = _walk_by_words(session, principal, words, *criteria, need=need)
+            count, ids = min(len(found), COUNT_CAP + 1), found[offset : offset + limit]
+        elif offset + limit <= COUNT_CAP + 1:  # one scan gives the page and the (capped) count
+            persons = _matching_persons(session, principal, words, *criteria)
             found = session.scalars(persons.limit(COUNT_CAP + 1)).all()
             count, ids = len(found), list(found[offset : offset + limit])
         else:
+            persons = _matching_persons(session, principal, words, *criteria)
             counted = persons.limit(COUNT_CAP + 1).subquery()
             count = session.scalar(select(func.count()).select_from(counted))
             ids = session.scalars(persons.offset(offset).limit(limit)).all()
@@ -118,9 +136,8 @@ def search_persons(
 
 def _matching_persons(session, principal, words, national_id, birth_year, facility_code) -> Select:
     """The ids, in order, of the (not obsolete) persons born in ``birth_year`` with a
-    visible report matching the words, national ID and facility."""
-    if words and session.get_bind().dialect.name == "postgresql":
-        return _by_words(session, principal, words, national_id, birth_year, facility_code)
+    visible report matching the words, national ID and facility (PostgreSQL searches
+    names with :func:`_walk_by_words`)."""
     born = _born_in(birth_year)
     if not (words or national_id or facility_code):  # criteria on the persons alone
         return (
@@ -149,29 +166,111 @@ def _born_in(birth_year: int | None):
     return Person.birth_date.between(date(birth_year, 1, 1), date(birth_year, 12, 31))
 
 
-def _by_words(session, principal, words, national_id, birth_year, facility_code) -> Select:
-    """PostgreSQL: reports whose name words overlap each query word's expansion to the
-    words it starts (tables of migration 0012)."""
-    found = source_words.c
+def _walk_by_words(
+    session, principal, words, national_id, birth_year, facility_code, *, need: int
+) -> list[int]:
+    """PostgreSQL: the first ``need`` persons, in order, with a visible report matching.
+
+    Each query word expands to the known words it starts (``name_words``). The reports
+    are walked in person order on the index of the rarest key (a pair of words when
+    there are two, ``name_keys`` of migration 0013), in chunks; each chunk's reports are
+    checked for every word and criterion by their primary keys. A common name costs a
+    few thousand index entries, not all its matches."""
     if any("\x00" in word for word in words):  # PostgreSQL's text holds none: no name has
-        return select(found.person_id).where(false())
+        return []
     known = name_words.c.word
-    bounds = [_starting(known, word) for word in words]
-    vocabulary = session.scalars(select(known).where(or_(*bounds))).all()
-    obsolete = select(Person.id).where(Person.status == RecordStatus.OBSOLETE)
-    query = select(found.person_id).where(
-        visible_sources(principal, found.facility_id), found.person_id.not_in(obsolete)
+    words = list(dict.fromkeys(words))
+    vocabulary = session.scalars(select(known).where(or_(*(_starting(known, w) for w in words))))
+    vocabulary = vocabulary.all()
+    expansions = [tuple(k for k in vocabulary if k.startswith(word)) for word in words]
+    if not all(expansions):  # a word no name has: nothing can match
+        return []
+    walk_keys = _rarest_keys(session, expansions)
+    found: list[int] = []
+    after, chunk = -1, WALK_CHUNK
+    while len(found) < need:
+        walk = _walk(principal, walk_keys, after, chunk)
+        checked = _checked(session, walk, expansions, national_id, birth_year, facility_code)
+        rows = session.execute(checked).all()
+        walked = sum(row.reports for row in rows)
+        if walked == chunk and len(rows) > 1:  # the last person may go on in the next chunk
+            rows = rows[:-1]
+        found += [row.person_id for row in rows if row.matches]
+        if walked < chunk:
+            break
+        after, chunk = rows[-1].person_id, min(2 * chunk, WALK_CHUNK_MAX)
+    return found[:need]
+
+
+def _walk(principal, keys: list[str], after: int, chunk: int):
+    """The next ``chunk`` reports with one of ``keys``, in person order after ``after``:
+    each key's index range cut to ``chunk``, merged (PostgreSQL's Merge Append)."""
+    name = name_keys.c
+    ranges = [
+        select(name.person_id, name.source_id)
+        .where(name.key == key, name.person_id > after)
+        .where(visible_sources(principal, name.facility_id))
+        .order_by(name.person_id)
+        .limit(chunk)
+        .subquery()
+        for key in keys
+    ]
+    merged = union_all(*(select(r.c.person_id, r.c.source_id) for r in ranges)).subquery()
+    return select(merged).order_by(merged.c.person_id).limit(chunk).cte("walk")
+
+
+def _checked(session, walk, expansions, national_id, birth_year, facility_code) -> Select:
+    """Per person of the walk: its reports walked and whether one matches everything."""
+    words = source_words.c
+    match = and_(
+        words.source_id.is_not(None),
+        *(words.words.overlap(cast(list(e), ARRAY(Text))) for e in expansions),
     )
+    query = select(walk.c.person_id).outerjoin(source_words, words.source_id == walk.c.source_id)
+    obsolete = select(Person.id).where(Person.status == RecordStatus.OBSOLETE)
+    match = and_(match, walk.c.person_id.not_in(obsolete))
     if birth_year:
-        query = query.join(Person, Person.id == found.person_id).where(_born_in(birth_year))
-    for word in words:
-        expansion = [known for known in vocabulary if known.startswith(word)]
-        if not expansion:  # a word no name has: nothing can match
-            query = query.where(false())
-        query = query.where(found.words.overlap(cast(expansion, ARRAY(Text))))
+        query = query.outerjoin(Person, Person.id == walk.c.person_id)
+        match = and_(match, _born_in(birth_year))
     if national_id or facility_code:
-        query = query.join(Source, Source.id == found.source_id)
-    return _on_reports(session, query, national_id, facility_code)
+        query = query.outerjoin(Source, Source.id == walk.c.source_id)
+    if national_id:
+        digest = keyed_hash(national_id, session.info["hash_key"], "national_id")
+        match = and_(match, Source.national_id_hash == digest)
+    if facility_code:
+        query = query.outerjoin(Facility, Facility.id == Source.facility_id)
+        match = and_(match, Facility.code == facility_code)
+    return (
+        query.add_columns(func.bool_or(match).label("matches"), func.count().label("reports"))
+        .group_by(walk.c.person_id)
+        .order_by(walk.c.person_id)
+    )
+
+
+def _rarest_keys(session, expansions: list[tuple[str, ...]]) -> list[str]:
+    """The keys to walk: of the pairs of query words (their expansions apart, at most
+    PAIR_KEYS keys), else of the single words, the one with the fewest reports as
+    PostgreSQL's statistics of ``name_keys`` estimate them (its most common keys and
+    their frequencies; any other key is rarer than those)."""
+    first = expansions[:6]
+    candidates = [
+        [pair_key(a, b) for a in one for b in other]
+        for i, one in enumerate(first)
+        for other in first[i + 1 :]
+        if len(one) * len(other) <= PAIR_KEYS and not set(one) & set(other)
+    ] or [list(e) for e in expansions]
+    if len(candidates) == 1:
+        return candidates[0]
+    common = session.execute(
+        text(
+            "SELECT most_common_vals::text::text[], most_common_freqs FROM pg_stats "
+            "WHERE tablename = 'name_keys' AND attname = 'key'"
+        )
+    ).first()
+    frequency = dict(zip(*common, strict=True)) if common and common[0] else {}
+    rare = min(frequency.values(), default=1.0) / 2
+    sizes = [sum(frequency.get(key, rare) for key in keys) for keys in candidates]
+    return min(zip(sizes, range(len(candidates)), candidates, strict=True))[2]
 
 
 def _starting(column, prefix: str):

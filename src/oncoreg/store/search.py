@@ -5,9 +5,10 @@ diacritics, đ -> d), so that ``Nguyen`` finds ``Nguyễn`` on SQLite and Postgr
 SQLite calls the Python function itself (registered on every connection); PostgreSQL
 uses ``translate`` with the table of every precomposed Latin letter that folds to one
 ASCII letter, so no server extension (unaccent) is needed. On PostgreSQL the words of the
-folded names are kept, by the database's triggers, in :data:`source_words` with a GIN
-index, and every word seen in :data:`name_words` (migration 0012): name searches read
-those instead of ``sources``.
+folded names are kept, by the database's triggers, in :data:`source_words`, every word
+seen in :data:`name_words` and each report's words and pairs of words, with its person,
+in :data:`name_keys` (migrations 0012 and 0013): name searches read those instead of
+``sources``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,20 @@ source_words = Table(  # one row per report: where it belongs and its name's wor
 name_words = Table(  # every word of a name seen, in byte order: prefixes expand here
     "name_words", _derived, Column("word", Text(collation="C"), primary_key=True)
 )
+name_keys = Table(  # per report, each word and pair of words of its name (migration 0013)
+    "name_keys",
+    _derived,
+    Column("key", Text(collation="C"), nullable=False),
+    Column("person_id", Integer),
+    Column("source_id", Integer, nullable=False),
+    Column("facility_id", Integer, nullable=False),
+)
+
+
+def pair_key(one: str, other: str) -> str:
+    """The key of two words of a name in ``name_keys``: both, in byte order (as
+    PostgreSQL's ``oncoreg_name_keys`` writes them)."""
+    return " ".join(sorted((one, other)))
 
 
 def register(dbapi_connection) -> None:

@@ -1,0 +1,218 @@
+"""Name search on PostgreSQL in person order: a B-tree of name keys (each word, and each
+pair of words) with their person, so that a page of persons is read off an index
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-07
+
+With 0012's GIN index, a common name ("nguyen hung", tens of thousands of reports at
+millions) is found quickly, but every match must then be read and sorted to give the
+first page in person order. ``name_keys`` holds, per report, each word of its name and
+each pair of its words (``"hung nguyen"``, the two in byte order: the function
+``oncoreg_name_keys``), with the report's person and facility, indexed by
+``(key, person_id)``. A search walks the index of its rarest key (a pair, when the query
+has two words or more) in person order, checks the other words on the report's row of
+``source_words``, and stops at the page and the capped count: a few thousand index
+entries whatever the name's frequency.
+
+The triggers of 0012 now keep ``name_keys`` as well: a report's keys are replaced when
+its name, tumour (person) or facility changes, and follow its tumour to another person.
+Deleted reports take their keys with them. 0012's GIN index is dropped (no longer read).
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+from oncoreg.store.search import words_sql
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+KEYS = """
+    CREATE FUNCTION oncoreg_name_keys(words text[]) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT coalesce(array_agg(DISTINCT k), '{}') FROM (
+            SELECT w AS k FROM unnest(words) AS w
+            UNION ALL
+            SELECT a || ' ' || b FROM unnest(words) AS a, unnest(words) AS b
+            WHERE a COLLATE "C" < b COLLATE "C"
+        ) AS keys
+    $$
+"""
+
+
+def _rows(table: str) -> str:
+    """0012's source_words rows of the reports in ``table``."""
+    return (
+        f"SELECT s.id, s.tumour_id, t.person_id, s.facility_id, {words_sql('s')} "
+        f"FROM {table} AS s LEFT JOIN tumours AS t ON t.id = s.tumour_id"
+    )
+
+
+def _keys(rows: str) -> str:
+    """The name_keys of ``rows`` (with source_id, person_id, facility_id and words)."""
+    return (
+        "INSERT INTO name_keys (key, person_id, source_id, facility_id) "
+        "SELECT unnest(oncoreg_name_keys(r.words)), r.person_id, r.source_id, r.facility_id "
+        f"FROM {rows} AS r"
+    )
+
+
+def _upsert() -> str:
+    """0012's upsert of the source_words of changed reports (their rows when changed)."""
+    return f"""
+        INSERT INTO source_words {_rows("changed")}
+        ON CONFLICT (source_id) DO UPDATE SET
+            tumour_id = excluded.tumour_id,
+            person_id = excluded.person_id,
+            facility_id = excluded.facility_id,
+            words = excluded.words
+        WHERE (source_words.tumour_id, source_words.person_id,
+               source_words.facility_id, source_words.words)
+            IS DISTINCT FROM
+              (excluded.tumour_id, excluded.person_id, excluded.facility_id, excluded.words)
+    """
+
+
+VOCABULARY = (
+    "INSERT INTO name_words (word) SELECT DISTINCT unnest(words) FROM r "
+    "ON CONFLICT (word) DO NOTHING"
+)
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(KEYS)
+    op.execute(
+        """
+        CREATE TABLE name_keys (
+            key text COLLATE "C" NOT NULL,
+            person_id integer,
+            source_id integer NOT NULL,
+            facility_id integer NOT NULL
+        )
+        """
+    )
+    op.execute(_keys("source_words"))
+    op.execute(
+        "CREATE INDEX ix_name_keys_key ON name_keys (key, person_id) "
+        "INCLUDE (source_id, facility_id)"
+    )
+    op.execute("CREATE INDEX ix_name_keys_source_id ON name_keys (source_id)")
+    op.execute("DROP INDEX IF EXISTS ix_source_words_words")
+    op.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION oncoreg_source_words_added() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            WITH r AS (
+                INSERT INTO source_words {_rows("added")}
+                RETURNING source_id, person_id, facility_id, words
+            ),
+            vocabulary AS ({VOCABULARY})
+            {_keys("r")};
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION oncoreg_source_words_changed() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            WITH r AS (
+                {_upsert()}
+                RETURNING source_id, person_id, facility_id, words
+            ),
+            vocabulary AS ({VOCABULARY}),
+            gone AS (DELETE FROM name_keys AS k USING r WHERE k.source_id = r.source_id)
+            {_keys("r")};
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        """
+        CREATE OR REPLACE FUNCTION oncoreg_source_words_moved() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            WITH r AS (
+                UPDATE source_words AS w SET person_id = c.person_id
+                FROM changed AS c
+                WHERE w.tumour_id = c.id AND w.person_id IS DISTINCT FROM c.person_id
+                RETURNING w.source_id, w.person_id
+            )
+            UPDATE name_keys AS k SET person_id = r.person_id
+            FROM r WHERE k.source_id = r.source_id;
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        """
+        CREATE FUNCTION oncoreg_name_keys_deleted() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM name_keys AS k USING deleted AS d WHERE k.source_id = d.id;
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER name_keys_deleted AFTER DELETE ON sources "
+        "REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT "
+        "EXECUTE FUNCTION oncoreg_name_keys_deleted()"
+    )
+    op.execute("ALTER TABLE name_keys ALTER COLUMN key SET STATISTICS 1000")
+    op.execute("ANALYZE name_keys")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("DROP TRIGGER IF EXISTS name_keys_deleted ON sources")
+    op.execute("DROP FUNCTION IF EXISTS oncoreg_name_keys_deleted()")
+    op.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION oncoreg_source_words_added() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            WITH r AS (INSERT INTO source_words {_rows("added")} RETURNING words)
+            {VOCABULARY};
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION oncoreg_source_words_changed() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            WITH r AS (
+                {_upsert()}
+                RETURNING words
+            )
+            {VOCABULARY};
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        """
+        CREATE OR REPLACE FUNCTION oncoreg_source_words_moved() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE source_words AS w SET person_id = c.person_id
+            FROM changed AS c
+            WHERE w.tumour_id = c.id AND w.person_id IS DISTINCT FROM c.person_id;
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute("DROP TABLE IF EXISTS name_keys")
+    op.execute("DROP FUNCTION IF EXISTS oncoreg_name_keys(text[])")
+    op.execute("CREATE INDEX ix_source_words_words ON source_words USING gin (words)")
