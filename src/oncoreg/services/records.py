@@ -48,7 +48,7 @@ from oncoreg.text import fold_vietnamese
 
 PAGE = 50
 COUNT_CAP = 1000  # a search counts its persons up to this (more: "more than 1000")
-PAIR_KEYS = 64  # a pair of query words walks its keys if they are no more than this
+PAIR_KEYS = 1024  # a pair of query words walks its keys if they are no more than this
 WALK_CHUNK, WALK_CHUNK_MAX = 2500, 20000  # reports walked at a time (doubling)
 EDITABLE = (
     "sex",
@@ -186,6 +186,8 @@ def _walk_by_words(
     if not all(expansions):  # a word no name has: nothing can match
         return []
     walk_keys = _rarest_keys(session, expansions)
+    if not walk_keys:  # no report has a key the matches need
+        return []
     found: list[int] = []
     after, chunk = -1, WALK_CHUNK
     while len(found) < need:
@@ -248,10 +250,10 @@ def _checked(session, walk, expansions, national_id, birth_year, facility_code) 
 
 
 def _rarest_keys(session, expansions: list[tuple[str, ...]]) -> list[str]:
-    """The keys to walk: of the pairs of query words (their expansions apart, at most
-    PAIR_KEYS keys), else of the single words, the one with the fewest reports as
-    PostgreSQL's statistics of ``name_keys`` estimate them (its most common keys and
-    their frequencies; any other key is rarer than those)."""
+    """The keys to walk, those a report has: of the pairs of query words (their
+    expansions apart, at most PAIR_KEYS pairs), else of the single words, the one with the
+    fewest reports as PostgreSQL's statistics of ``name_keys`` estimate them (its most
+    common keys and their frequencies; any other key is rarer). None: nothing matches."""
     first = expansions[:6]
     candidates = [
         [pair_key(a, b) for a in one for b in other]
@@ -259,8 +261,18 @@ def _rarest_keys(session, expansions: list[tuple[str, ...]]) -> list[str]:
         for other in first[i + 1 :]
         if len(one) * len(other) <= PAIR_KEYS and not set(one) & set(other)
     ] or [list(e) for e in expansions]
-    if len(candidates) == 1:
-        return candidates[0]
+    existing = set(
+        session.scalars(
+            text(
+                "SELECT k FROM unnest(CAST(:keys AS text[])) AS k "
+                "WHERE EXISTS (SELECT FROM name_keys WHERE key = k)"
+            ),
+            {"keys": sorted({key for keys in candidates for key in keys})},
+        )
+    )
+    candidates = [[key for key in keys if key in existing] for keys in candidates]
+    if len(candidates) == 1 or not all(candidates):
+        return min(candidates, key=len)
     common = session.execute(
         text(
             "SELECT most_common_vals::text::text[], most_common_freqs FROM pg_stats "
