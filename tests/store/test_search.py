@@ -262,15 +262,16 @@ def test_the_words_are_built_from_reports_made_before_migration_0012_and_0013(pg
 
 
 def test_the_walk_in_chunks_finds_every_person_once_in_order(store, monkeypatch):
-    """Persons with several reports straddle the chunks of PostgreSQL's walk; with tiny
-    chunks and cap, each backend gives the same persons, pages and capped count."""
+    """Persons with several reports straddle the chunks of PostgreSQL's walk, or fill one
+    alone; with tiny chunks and cap, each backend gives the same persons, pages and
+    capped count. Only each person's last report is from the facility searched for."""
     from oncoreg.services import records
 
     monkeypatch.setattr(records, "WALK_CHUNK", 2)
     monkeypatch.setattr(records, "WALK_CHUNK_MAX", 3)
     monkeypatch.setattr(records, "COUNT_CAP", 4)
     with store.session(actor="test") as session:
-        facility = _facility(session, "VN-W")
+        usual, last = _facility(session, "VN-W"), _facility(session, "VN-X")
         for number in range(1, 9):
             person = Person(family_name="Nguyễn", given_name="Lan", sex=Sex.FEMALE)
             session.add(person)
@@ -278,23 +279,39 @@ def test_the_walk_in_chunks_finds_every_person_once_in_order(store, monkeypatch)
             tumour = Tumour(person_id=person.id, topography="C50.9")
             session.add(tumour)
             session.flush()
-            for copy in range(number % 3 + 1):  # 1 to 3 reports each
-                given = "Lan" if copy == number % 3 else "Mai"  # the last one matches
+            for copy in range(number % 4 + 1):  # 1 to 4 reports each, more than a chunk
                 session.add(
                     Source(
-                        facility_id=facility.id,
+                        facility_id=(last if copy == number % 4 else usual).id,
                         report_id=f"W{number}-{copy}",
                         tumour_id=tumour.id,
                         family_name="Nguyễn",
-                        given_name=given,
+                        given_name="Lan",
                     )
                 )
+        many = Person(family_name="Nguyễn", given_name="Lan", sex=Sex.FEMALE)
+        session.add(many)
+        session.flush()
+        tumour = Tumour(person_id=many.id, topography="C50.9")
+        session.add(tumour)
+        session.flush()
+        for copy in range(7):  # more reports than the largest chunk, one at a time
+            facility = last if copy == 6 else usual
+            report = Source(facility_id=facility.id, report_id=f"M{copy}", tumour_id=tumour.id)
+            report.family_name, report.given_name = "Nguyễn", "Lan"
+            session.add(report)
+            session.flush()
     with store.session() as session:
         persons = sorted(session.scalars(select(Person.id)))
-    page = search_persons(store, SYSTEM, name="nguyen lan", limit=2)
+
+    def search(**criteria):
+        return search_persons(store, SYSTEM, facility_code="VN-X", **criteria)
+
+    page = search(name="nguyen lan", limit=2)
     assert [h.id for h in page.data] == persons[:2] and page.count == 5  # more than 4
-    page = search_persons(store, SYSTEM, name="nguyen lan", offset=5, limit=2)
-    assert [h.id for h in page.data] == persons[5:7]
-    page = search_persons(store, SYSTEM, name="ng l", offset=6, limit=5)
+    assert [h.id for h in search(name="nguyen", offset=5, limit=2).data] == persons[5:7]
+    page = search(name="ng l", offset=6, limit=5)
     assert [h.id for h in page.data] == persons[6:] and page.count == 5
-    assert search_persons(store, SYSTEM, name="nguyen mai").count == 5
+    assert [h.id for h in search(name="lan", offset=8).data] == [many.id]
+    several = search_persons(store, SYSTEM, name="lan", facility_code="VN-W", offset=4)
+    assert [h.id for h in several.data] == persons[5:7] + [many.id]  # of 1-3, 5-7, 9

@@ -194,11 +194,14 @@ def _walk_by_words(
         walk = _walk(principal, walk_keys, after, chunk)
         checked = _checked(session, walk, expansions, national_id, birth_year, facility_code)
         rows = session.execute(checked).all()
-        walked = sum(row.reports for row in rows)
-        if walked == chunk and len(rows) > 1:  # the last person may go on in the next chunk
+        full = sum(row.reports for row in rows) == chunk
+        if full and len(rows) == 1:  # one person's reports fill it: walk them in one chunk
+            chunk *= 2
+            continue
+        if full:  # the last person's reports may go on in the next chunk
             rows = rows[:-1]
         found += [row.person_id for row in rows if row.matches]
-        if walked < chunk:
+        if not full:
             break
         after, chunk = rows[-1].person_id, min(2 * chunk, WALK_CHUNK_MAX)
     return found[:need]
