@@ -261,6 +261,17 @@ def test_the_words_are_built_from_reports_made_before_migration_0012_and_0013(pg
         store.dispose()
 
 
+def _lan(session) -> Tumour:
+    """A new person, Nguyễn Lan, with a tumour."""
+    person = Person(family_name="Nguyễn", given_name="Lan", sex=Sex.FEMALE)
+    session.add(person)
+    session.flush()
+    tumour = Tumour(person_id=person.id, topography="C50.9")
+    session.add(tumour)
+    session.flush()
+    return tumour
+
+
 def test_the_walk_in_chunks_finds_every_person_once_in_order(store, monkeypatch):
     """Persons with several reports straddle the chunks of PostgreSQL's walk, or fill one
     alone; with tiny chunks and cap, each backend gives the same persons, pages and
@@ -273,12 +284,7 @@ def test_the_walk_in_chunks_finds_every_person_once_in_order(store, monkeypatch)
     with store.session(actor="test") as session:
         usual, last = _facility(session, "VN-W"), _facility(session, "VN-X")
         for number in range(1, 9):
-            person = Person(family_name="Nguyễn", given_name="Lan", sex=Sex.FEMALE)
-            session.add(person)
-            session.flush()
-            tumour = Tumour(person_id=person.id, topography="C50.9")
-            session.add(tumour)
-            session.flush()
+            tumour = _lan(session)
             for copy in range(number % 4 + 1):  # 1 to 4 reports each, more than a chunk
                 session.add(
                     Source(
@@ -289,12 +295,8 @@ def test_the_walk_in_chunks_finds_every_person_once_in_order(store, monkeypatch)
                         given_name="Lan",
                     )
                 )
-        many = Person(family_name="Nguyễn", given_name="Lan", sex=Sex.FEMALE)
-        session.add(many)
-        session.flush()
-        tumour = Tumour(person_id=many.id, topography="C50.9")
-        session.add(tumour)
-        session.flush()
+        tumour = _lan(session)
+        many = tumour.person_id
         for copy in range(7):  # more reports than the largest chunk, one at a time
             facility = last if copy == 6 else usual
             report = Source(facility_id=facility.id, report_id=f"M{copy}", tumour_id=tumour.id)
@@ -312,6 +314,27 @@ def test_the_walk_in_chunks_finds_every_person_once_in_order(store, monkeypatch)
     assert [h.id for h in search(name="nguyen", offset=5, limit=2).data] == persons[5:7]
     page = search(name="ng l", offset=6, limit=5)
     assert [h.id for h in page.data] == persons[6:] and page.count == 5
-    assert [h.id for h in search(name="lan", offset=8).data] == [many.id]
+    assert [h.id for h in search(name="lan", offset=8).data] == [many]
     several = search_persons(store, SYSTEM, name="lan", facility_code="VN-W", offset=4)
-    assert [h.id for h in several.data] == persons[5:7] + [many.id]  # of 1-3, 5-7, 9
+    assert [h.id for h in several.data] == persons[5:7] + [many]  # of 1-3, 5-7, 9
+
+
+@pytest.mark.postgres
+def test_a_deleted_report_takes_its_words_and_keys_with_it(pg_url):
+    from oncoreg.store import Store, upgrade
+
+    store = Store(pg_url, "test-secret-" + "x" * 40)
+    try:
+        upgrade(store)
+        _registry(store)
+        with store.session() as session:
+            gone = session.scalar(select(Source.id).where(Source.report_id == "R2"))
+            session.execute(text("DELETE FROM sources WHERE id = :id"), {"id": gone})
+        with store.session() as session:
+            for table in ("source_words", "name_keys"):
+                left = f"SELECT count(*) FROM {table} WHERE source_id = :id"
+                assert session.scalar(text(left), {"id": gone}) == 0, table
+            assert session.scalar(text("SELECT count(*) FROM name_keys")) > 0
+        assert search_persons(store, SYSTEM, name="tran").data == []
+    finally:
+        store.dispose()

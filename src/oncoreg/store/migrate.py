@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from importlib import resources
+from types import ModuleType
 
 from alembic import command
 from alembic.config import Config
@@ -35,3 +37,13 @@ def current_revision(store: Store) -> str | None:
 
 def head_revision(store: Store) -> str | None:
     return ScriptDirectory.from_config(alembic_config(store)).get_current_head()
+
+
+def migration_module(name: str) -> ModuleType:
+    """The migration script ``name`` (e.g. ``0011_source_names``) as a module, for a later
+    migration that repeats or undoes part of it (their file names are not importable)."""
+    path = resources.files("oncoreg.store") / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"oncoreg_migration_{name}", str(path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

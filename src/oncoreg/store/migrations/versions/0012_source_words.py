@@ -28,12 +28,10 @@ persons, which a search leaves out.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 
+from oncoreg.store.migrate import migration_module
 from oncoreg.store.search import words_sql
 
 revision = "0012"
@@ -42,7 +40,7 @@ branch_labels = None
 depends_on = None
 
 
-def _rows(table: str) -> str:
+def rows(table: str) -> str:
     """The source_words rows of the reports in ``table`` (sources or a transition table)."""
     return (
         f"SELECT s.id, s.tumour_id, t.person_id, s.facility_id, {words_sql('s')} "
@@ -50,10 +48,67 @@ def _rows(table: str) -> str:
     )
 
 
-def _vocabulary(rows: str) -> str:
+def vocabulary(table: str) -> str:
+    """The insert of the words of ``table`` (with a ``words`` column) into name_words."""
     return (
-        f"INSERT INTO name_words (word) SELECT DISTINCT unnest(words) FROM {rows} AS r "
+        f"INSERT INTO name_words (word) SELECT DISTINCT unnest(words) FROM {table} AS r "
         "ON CONFLICT (word) DO NOTHING"
+    )
+
+
+def upsert() -> str:
+    """The upsert of the source_words rows of changed reports (RETURNING them where they
+    changed, when followed by a RETURNING clause)."""
+    return f"""
+        INSERT INTO source_words {rows("changed")}
+        ON CONFLICT (source_id) DO UPDATE SET
+            tumour_id = excluded.tumour_id,
+            person_id = excluded.person_id,
+            facility_id = excluded.facility_id,
+            words = excluded.words
+        WHERE (source_words.tumour_id, source_words.person_id,
+               source_words.facility_id, source_words.words)
+            IS DISTINCT FROM
+              (excluded.tumour_id, excluded.person_id, excluded.facility_id, excluded.words)
+    """
+
+
+def create_functions() -> None:
+    """The trigger functions of this revision (migration 0013 replaces them, and puts
+    them back when downgraded)."""
+    op.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION oncoreg_source_words_added() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            WITH r AS (INSERT INTO source_words {rows("added")} RETURNING words)
+            {vocabulary("r")};
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION oncoreg_source_words_changed() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            WITH r AS ({upsert()} RETURNING words)
+            {vocabulary("r")};
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        """
+        CREATE OR REPLACE FUNCTION oncoreg_source_words_moved() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE source_words AS w SET person_id = c.person_id
+            FROM changed AS c
+            WHERE w.tumour_id = c.id AND w.person_id IS DISTINCT FROM c.person_id;
+            RETURN NULL;
+        END $$
+        """
     )
 
 
@@ -83,55 +138,9 @@ def upgrade() -> None:
         """
     )
     op.execute('CREATE TABLE name_words (word text COLLATE "C" PRIMARY KEY)')
-    op.execute(f"INSERT INTO source_words {_rows('sources')}")
-    op.execute(_vocabulary("source_words"))
-    op.execute(
-        f"""
-        CREATE FUNCTION oncoreg_source_words_added() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            WITH r AS (INSERT INTO source_words {_rows("added")} RETURNING words)
-            {_vocabulary("r")};
-            RETURN NULL;
-        END $$
-        """
-    )
-    op.execute(
-        f"""
-        CREATE FUNCTION oncoreg_source_words_changed() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            WITH r AS (
-                INSERT INTO source_words {_rows("changed")}
-                ON CONFLICT (source_id) DO UPDATE SET
-                    tumour_id = excluded.tumour_id,
-                    person_id = excluded.person_id,
-                    facility_id = excluded.facility_id,
-                    words = excluded.words
-                WHERE (source_words.tumour_id, source_words.person_id,
-                       source_words.facility_id, source_words.words)
-                    IS DISTINCT FROM
-                      (excluded.tumour_id, excluded.person_id,
-                       excluded.facility_id, excluded.words)
-                RETURNING words
-            )
-            {_vocabulary("r")};
-            RETURN NULL;
-        END $$
-        """
-    )
-    op.execute(
-        """
-        CREATE FUNCTION oncoreg_source_words_moved() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            UPDATE source_words AS w SET person_id = c.person_id
-            FROM changed AS c
-            WHERE w.tumour_id = c.id AND w.person_id IS DISTINCT FROM c.person_id;
-            RETURN NULL;
-        END $$
-        """
-    )
+    op.execute(f"INSERT INTO source_words {rows('sources')}")
+    op.execute(vocabulary("source_words"))
+    create_functions()
     op.execute(
         "CREATE TRIGGER source_words_added AFTER INSERT ON sources "
         "REFERENCING NEW TABLE AS added FOR EACH STATEMENT "
@@ -165,8 +174,4 @@ def downgrade() -> None:
     op.execute("DROP TABLE IF EXISTS source_words")
     op.execute("DROP TABLE IF EXISTS name_words")
     # back to 0011's table of folded names, made as 0011 makes it
-    path = Path(__file__).with_name("0011_source_names.py")
-    spec = importlib.util.spec_from_file_location("oncoreg_migration_0011", path)
-    previous = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(previous)
-    previous.upgrade()
+    migration_module("0011_source_names").upgrade()

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from oncoreg.store.search import words_sql
+from oncoreg.store.migrate import migration_module
 
 revision = "0013"
 down_revision = "0012"
@@ -44,14 +44,6 @@ KEYS = """
 """
 
 
-def _rows(table: str) -> str:
-    """0012's source_words rows of the reports in ``table``."""
-    return (
-        f"SELECT s.id, s.tumour_id, t.person_id, s.facility_id, {words_sql('s')} "
-        f"FROM {table} AS s LEFT JOIN tumours AS t ON t.id = s.tumour_id"
-    )
-
-
 def _keys(rows: str) -> str:
     """The name_keys of ``rows`` (with source_id, person_id, facility_id and words)."""
     return (
@@ -61,31 +53,10 @@ def _keys(rows: str) -> str:
     )
 
 
-def _upsert() -> str:
-    """0012's upsert of the source_words of changed reports (their rows when changed)."""
-    return f"""
-        INSERT INTO source_words {_rows("changed")}
-        ON CONFLICT (source_id) DO UPDATE SET
-            tumour_id = excluded.tumour_id,
-            person_id = excluded.person_id,
-            facility_id = excluded.facility_id,
-            words = excluded.words
-        WHERE (source_words.tumour_id, source_words.person_id,
-               source_words.facility_id, source_words.words)
-            IS DISTINCT FROM
-              (excluded.tumour_id, excluded.person_id, excluded.facility_id, excluded.words)
-    """
-
-
-VOCABULARY = (
-    "INSERT INTO name_words (word) SELECT DISTINCT unnest(words) FROM r "
-    "ON CONFLICT (word) DO NOTHING"
-)
-
-
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    previous = migration_module("0012_source_words")
     op.execute(KEYS)
     op.execute(
         """
@@ -110,10 +81,10 @@ def upgrade() -> None:
         LANGUAGE plpgsql AS $$
         BEGIN
             WITH r AS (
-                INSERT INTO source_words {_rows("added")}
+                INSERT INTO source_words {previous.rows("added")}
                 RETURNING source_id, person_id, facility_id, words
             ),
-            vocabulary AS ({VOCABULARY})
+            vocabulary AS ({previous.vocabulary("r")})
             {_keys("r")};
             RETURN NULL;
         END $$
@@ -125,10 +96,10 @@ def upgrade() -> None:
         LANGUAGE plpgsql AS $$
         BEGIN
             WITH r AS (
-                {_upsert()}
+                {previous.upsert()}
                 RETURNING source_id, person_id, facility_id, words
             ),
-            vocabulary AS ({VOCABULARY}),
+            vocabulary AS ({previous.vocabulary("r")}),
             gone AS (DELETE FROM name_keys AS k USING r WHERE k.source_id = r.source_id)
             {_keys("r")};
             RETURN NULL;
@@ -176,43 +147,7 @@ def downgrade() -> None:
         return
     op.execute("DROP TRIGGER IF EXISTS name_keys_deleted ON sources")
     op.execute("DROP FUNCTION IF EXISTS oncoreg_name_keys_deleted()")
-    op.execute(
-        f"""
-        CREATE OR REPLACE FUNCTION oncoreg_source_words_added() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            WITH r AS (INSERT INTO source_words {_rows("added")} RETURNING words)
-            {VOCABULARY};
-            RETURN NULL;
-        END $$
-        """
-    )
-    op.execute(
-        f"""
-        CREATE OR REPLACE FUNCTION oncoreg_source_words_changed() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            WITH r AS (
-                {_upsert()}
-                RETURNING words
-            )
-            {VOCABULARY};
-            RETURN NULL;
-        END $$
-        """
-    )
-    op.execute(
-        """
-        CREATE OR REPLACE FUNCTION oncoreg_source_words_moved() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            UPDATE source_words AS w SET person_id = c.person_id
-            FROM changed AS c
-            WHERE w.tumour_id = c.id AND w.person_id IS DISTINCT FROM c.person_id;
-            RETURN NULL;
-        END $$
-        """
-    )
+    migration_module("0012_source_words").create_functions()
     op.execute("DROP TABLE IF EXISTS name_keys")
     op.execute("DROP FUNCTION IF EXISTS oncoreg_name_keys(text[])")
     op.execute("CREATE INDEX ix_source_words_words ON source_words USING gin (words)")
