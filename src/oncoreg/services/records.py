@@ -172,10 +172,10 @@ def _walk_by_words(
     """PostgreSQL: the first ``need`` persons, in order, with a visible report matching.
 
     Each query word expands to the known words it starts (``name_words``). The reports
-    are walked in person order on the index of the rarest key (a pair of words when
-    there are two, ``name_keys`` of migration 0013), in chunks; each chunk's reports are
-    checked for every word and criterion by their primary keys. A common name costs a
-    few thousand index entries, not all its matches."""
+    are walked in person order on the index of the two rarest keys (pairs of words when
+    there are two words or more, ``name_keys`` of migration 0013), in chunks; each
+    chunk's reports are checked for every word and criterion by their primary keys. A
+    common name costs a few thousand index entries, not all its matches."""
     if any("\x00" in word for word in words):  # PostgreSQL's text holds none: no name has
         return []
     known = name_words.c.word
@@ -185,13 +185,13 @@ def _walk_by_words(
     expansions = [tuple(k for k in vocabulary if k.startswith(word)) for word in words]
     if not all(expansions):  # a word no name has: nothing can match
         return []
-    walk_keys = _rarest_keys(session, expansions)
-    if not walk_keys:  # no report has a key the matches need
+    drivers = _drivers(session, expansions)
+    if not drivers:  # no report has a key the matches need
         return []
     found: list[int] = []
     after, chunk = -1, WALK_CHUNK
     while len(found) < need:
-        walk = _walk(principal, walk_keys, after, chunk)
+        walk = _walk(principal, drivers, after, chunk)
         checked = _checked(session, walk, expansions, national_id, birth_year, facility_code)
         rows = session.execute(checked).all()
         full = sum(row.reports for row in rows) == chunk
@@ -207,21 +207,36 @@ def _walk_by_words(
     return found[:need]
 
 
-def _walk(principal, keys: list[str], after: int, chunk: int):
-    """The next ``chunk`` reports with one of ``keys``, in person order after ``after``:
-    each key's index range cut to ``chunk``, merged (PostgreSQL's Merge Append)."""
+def _walk(principal, drivers: list[list[str]], after: int, chunk: int):
+    """The next ``chunk`` reports, in person order after ``after``, that have a key of
+    each driver: each driver's index ranges merged in person order (Merge Append), two
+    drivers joined as they stream (Merge Join), so that reports without the second key
+    are passed over on the index alone."""
     name = name_keys.c
-    ranges = [
-        select(name.person_id, name.source_id)
-        .where(name.key == key, name.person_id > after)
-        .where(visible_sources(principal, name.facility_id))
-        .order_by(name.person_id)
-        .limit(chunk)
-        .subquery()
-        for key in keys
-    ]
-    merged = union_all(*(select(r.c.person_id, r.c.source_id) for r in ranges)).subquery()
-    return select(merged).order_by(merged.c.person_id).limit(chunk).cte("walk")
+
+    def ordered(keys: list[str], cut: int | None):
+        ranges = [
+            select(name.person_id, name.source_id)
+            .where(name.key == key, name.person_id > after)
+            .where(visible_sources(principal, name.facility_id))
+            .order_by(name.person_id)
+            .limit(cut)  # with the OFFSET 0: a subquery kept in its order, for the merge
+            .offset(0)
+            .subquery()
+            for key in keys
+        ]
+        return union_all(*(select(r.c.person_id, r.c.source_id) for r in ranges)).subquery()
+
+    if len(drivers) == 1:
+        first = ordered(drivers[0], chunk)
+        walk = select(first.c.person_id, first.c.source_id)
+    else:
+        first, second = ordered(drivers[0], None), ordered(drivers[1], None)
+        walk = select(first.c.person_id, first.c.source_id).join(
+            second,
+            and_(first.c.person_id == second.c.person_id, first.c.source_id == second.c.source_id),
+        )
+    return walk.order_by(first.c.person_id).limit(chunk).cte("walk")
 
 
 def _checked(session, walk, expansions, national_id, birth_year, facility_code) -> Select:
@@ -252,11 +267,12 @@ def _checked(session, walk, expansions, national_id, birth_year, facility_code) 
     )
 
 
-def _rarest_keys(session, expansions: list[tuple[str, ...]]) -> list[str]:
-    """The keys to walk, those a report has: of the pairs of query words (their
-    expansions apart, at most PAIR_KEYS pairs), else of the single words, the one with the
-    fewest reports as PostgreSQL's statistics of ``name_keys`` estimate them (its most
-    common keys and their frequencies; any other key is rarer). None: nothing matches."""
+def _drivers(session, expansions: list[tuple[str, ...]]) -> list[list[str]]:
+    """The keys to walk, those a report has, as one or two drivers: of the pairs of query
+    words (their expansions apart, at most PAIR_KEYS pairs), else of the single words,
+    the two with the fewest reports as PostgreSQL's statistics of ``name_keys`` estimate
+    them (its most common keys and their frequencies; any other key is rarer). Empty:
+    nothing matches."""
     first = expansions[:6]
     candidates = [
         [pair_key(a, b) for a in one for b in other]
@@ -274,8 +290,10 @@ def _rarest_keys(session, expansions: list[tuple[str, ...]]) -> list[str]:
         )
     )
     candidates = [[key for key in keys if key in existing] for keys in candidates]
-    if len(candidates) == 1 or not all(candidates):
-        return min(candidates, key=len)
+    if not all(candidates):
+        return []
+    if len(candidates) == 1:
+        return candidates
     common = session.execute(
         text(
             "SELECT most_common_vals::text::text[], most_common_freqs FROM pg_stats "
@@ -285,7 +303,8 @@ def _rarest_keys(session, expansions: list[tuple[str, ...]]) -> list[str]:
     frequency = dict(zip(*common, strict=True)) if common and common[0] else {}
     rare = min(frequency.values(), default=1.0) / 2
     sizes = [sum(frequency.get(key, rare) for key in keys) for keys in candidates]
-    return min(zip(sizes, range(len(candidates)), candidates, strict=True))[2]
+    ranked = sorted(zip(sizes, range(len(candidates)), candidates, strict=True))
+    return [keys for _size, _place, keys in ranked[:2]]
 
 
 def _starting(column, prefix: str):
