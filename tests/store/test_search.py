@@ -292,6 +292,7 @@ def test_the_walk_in_chunks_finds_every_person_once_in_order(store, monkeypatch)
                         report_id=f"W{number}-{copy}",
                         tumour_id=tumour.id,
                         family_name="Nguyễn",
+                        middle_name="Thị",
                         given_name="Lan",
                     )
                 )
@@ -300,7 +301,7 @@ def test_the_walk_in_chunks_finds_every_person_once_in_order(store, monkeypatch)
         for copy in range(7):  # more reports than the largest chunk, one at a time
             facility = last if copy == 6 else usual
             report = Source(facility_id=facility.id, report_id=f"M{copy}", tumour_id=tumour.id)
-            report.family_name, report.given_name = "Nguyễn", "Lan"
+            report.family_name, report.middle_name, report.given_name = "Nguyễn", "Thị", "Lan"
             session.add(report)
             session.flush()
     with store.session() as session:
@@ -315,6 +316,8 @@ def test_the_walk_in_chunks_finds_every_person_once_in_order(store, monkeypatch)
     page = search(name="ng l", offset=6, limit=5)
     assert [h.id for h in page.data] == persons[6:] and page.count == 5
     assert [h.id for h in search(name="lan", offset=8).data] == [many]
+    page = search(name="nguyen thi lan", offset=5)  # pairs of words, two walked at once
+    assert [h.id for h in page.data] == persons[5:] and page.count == 5
     several = search_persons(store, SYSTEM, name="lan", facility_code="VN-W", offset=4)
     assert [h.id for h in several.data] == persons[5:7] + [many]  # of 1-3, 5-7, 9
 
