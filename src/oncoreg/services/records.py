@@ -48,7 +48,7 @@ from oncoreg.text import fold_vietnamese
 
 PAGE = 50
 COUNT_CAP = 1000  # a search counts its persons up to this (more: "more than 1000")
-PAIR_KEYS = 1024  # a pair of query words walks its keys if they are no more than this
+PAIR_KEYS = 4096  # a pair of query words walks its keys if they are no more than this
 WALK_CHUNK, WALK_CHUNK_MAX = 2500, 20000  # reports walked at a time (doubling)
 EDITABLE = (
     "sex",
