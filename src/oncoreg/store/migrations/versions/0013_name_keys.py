@@ -10,10 +10,10 @@ millions) is found quickly, but every match must then be read and sorted to give
 first page in person order. ``name_keys`` holds, per report, each word of its name and
 each pair of its words (``"hung nguyen"``, the two in byte order: the function
 ``oncoreg_name_keys``), with the report's person and facility, indexed by
-``(key, person_id)``. A search walks the index of its rarest key (a pair, when the query
-has two words or more) in person order, checks the other words on the report's row of
-``source_words``, and stops at the page and the capped count: a few thousand index
-entries whatever the name's frequency.
+``(key, person_id)``. A search walks the index ranges of its rarest keys (pairs, when
+the query has two words or more) in person order, checks the other words on the
+report's row of ``source_words``, and stops at the page and the capped count: a few
+thousand index entries whatever the name's frequency (``services/records.py``).
 
 The triggers of 0012 now keep ``name_keys`` as well: a report's keys are replaced when
 its name, tumour (person) or facility changes, and follow its tumour to another person.
