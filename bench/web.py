@@ -137,7 +137,7 @@ def build(store: Store, tumours: int) -> None:
         for role in ("registrar", "analyst"):
             create_user(store, SYSTEM, username=f"bench-{role}", role=role, password=PASSWORD)
         with store.engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
         _lap(started, "registry ready")
     finally:
         shutil.rmtree(synth_dir, ignore_errors=True)
