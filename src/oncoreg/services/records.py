@@ -120,15 +120,15 @@ def search_persons(
             need = max(COUNT_CAP + 1, offset + limit)
             found = _walk_by_words(session, principal, words, *criteria, need=need)
             count, ids = min(len(found), COUNT_CAP + 1), found[offset : offset + limit]
-        elif offset + limit <= COUNT_CAP + 1:  # one scan gives the page and the (capped) count
-            persons = _matching_persons(session, principal, words, *criteria)
-            found = session.scalars(persons.limit(COUNT_CAP + 1)).all()
-            count, ids = len(found), list(found[offset : offset + limit])
         else:
             persons = _matching_persons(session, principal, words, *criteria)
-            counted = persons.limit(COUNT_CAP + 1).subquery()
-            count = session.scalar(select(func.count()).select_from(counted))
-            ids = session.scalars(persons.offset(offset).limit(limit)).all()
+            if offset + limit <= COUNT_CAP + 1:  # one scan: the page and the (capped) count
+                found = session.scalars(persons.limit(COUNT_CAP + 1)).all()
+                count, ids = len(found), list(found[offset : offset + limit])
+            else:
+                counted = persons.limit(COUNT_CAP + 1).subquery()
+                count = session.scalar(select(func.count()).select_from(counted))
+                ids = session.scalars(persons.offset(offset).limit(limit)).all()
         hits = _hits(session, principal, ids)
         _audit_read(session, principal, "person", ids, "search")
         return Page(hits, count, offset, limit)
